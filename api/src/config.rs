@@ -1,0 +1,109 @@
+//! Configuration in layers, each overriding the one before: built-in defaults, an optional
+//! `socialmap.toml`, `DATABASE_URL`, `SOCIALMAP_*` environment variables, command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Config {
+    /// `sqlite://…` or `postgres://…`; without it, an SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    /// Where the SQLite file (and later the search index) live.
+    pub data_dir: PathBuf,
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Seed the demonstration map into an empty database.
+    pub demo_map: bool,
+    /// Log filter in `tracing` syntax, e.g. `info` or `api=debug,sqlx=warn`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            demo_map: true,
+            log: "info,sqlx=warn,sea_orm=warn".to_owned(),
+        }
+    }
+}
+
+/// Values given as command-line flags; only those set override the other layers.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demo_map: Option<bool>,
+}
+
+impl Config {
+    /// Reads the layers. `file` is `socialmap.toml` in the working directory unless given;
+    /// a missing file is fine, a malformed one is an error.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Config, figment::Error> {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file.unwrap_or(Path::new("socialmap.toml"))))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::prefixed("SOCIALMAP_").only(&["database_url", "data_dir", "listen", "demo_map", "log"]))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+    }
+
+    /// The database to use: the configured URL, else `data_dir/socialmap.sqlite`.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("socialmap.sqlite").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_override_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "socialmap.toml",
+                "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"",
+            )?;
+            jail.set_env("DATABASE_URL", "postgres://generic/db");
+            jail.set_env("SOCIALMAP_DATA_DIR", "from-env");
+            let config = Config::load(
+                None,
+                Overrides {
+                    demo_map: Some(false),
+                    ..Overrides::default()
+                },
+            )?;
+            assert_eq!(config.listen.port(), 9000);
+            assert_eq!(config.data_dir, PathBuf::from("from-env"));
+            assert_eq!(config.database_url(), "postgres://generic/db");
+            assert!(!config.demo_map);
+
+            jail.set_env("SOCIALMAP_DATABASE_URL", "postgres://specific/db");
+            let config = Config::load(None, Overrides::default())?;
+            assert_eq!(config.database_url(), "postgres://specific/db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn defaults_to_sqlite_under_data() {
+        let config = Config::default();
+        assert_eq!(config.database_url(), "sqlite://data/socialmap.sqlite?mode=rwc");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+    }
+}

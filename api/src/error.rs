@@ -1,0 +1,87 @@
+//! The one place where each capability's errors become GraphQL errors with
+//! `extensions.code`, as crates.io and meilisearch map theirs to HTTP statuses. Internal
+//! details are logged, never sent: a front end sees a stable code and a message it can show.
+
+use async_graphql::{Error, ErrorExtensions};
+
+use crate::listings::ListingsError;
+use crate::reference::ReferenceError;
+use crate::relay::RelayError;
+
+/// The error codes front ends can rely on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadUserInput,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// An error on its way to the client, with its code already set. It has no `Display`, so a
+/// capability error can only reach a resolver's result through the `From` impls below, never
+/// through async-graphql's catch-all conversion that would drop the code.
+#[derive(Clone)]
+pub struct ApiError(Error);
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// `Internal` errors are logged and replaced by a generic message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let shown = match code {
+            ErrorCode::Internal => {
+                tracing::error!(error = %message, "internal error");
+                "Internal error: the server could not answer this request. It has been logged.".to_owned()
+            }
+            _ => message,
+        };
+        ApiError(Error::new(shown).extend_with(|_, e| e.set("code", code.as_str())))
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(error: ApiError) -> Self {
+        error.0
+    }
+}
+
+impl From<RelayError> for ApiError {
+    fn from(error: RelayError) -> Self {
+        ApiError::new(ErrorCode::BadUserInput, error.to_string())
+    }
+}
+
+impl From<ReferenceError> for ApiError {
+    fn from(error: ReferenceError) -> Self {
+        let code = match &error {
+            ReferenceError::UnknownDomain(_)
+            | ReferenceError::UnknownLanguage(_)
+            | ReferenceError::UnknownMunicipality(_) => ErrorCode::BadUserInput,
+            ReferenceError::Database(_) => ErrorCode::Internal,
+        };
+        ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<ListingsError> for ApiError {
+    fn from(error: ListingsError) -> Self {
+        match error {
+            ListingsError::Reference(e) => e.into(),
+            ListingsError::Page(e) => e.into(),
+            ListingsError::Database(e) => ApiError::new(ErrorCode::Internal, e.to_string()),
+        }
+    }
+}
+
+/// A batched load failed; every field waiting on it gets the same internal error.
+pub fn loader_error(error: std::sync::Arc<sea_orm::DbErr>) -> ApiError {
+    ApiError::new(ErrorCode::Internal, error.to_string())
+}

@@ -1,0 +1,75 @@
+//! The GraphQL schema: the capabilities' query roots merged, the Relay `node` entry point,
+//! and the limits every request runs under.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Interface, MergedObject, Object, Schema};
+
+use crate::error::ApiResult;
+use sea_orm::DatabaseConnection;
+
+use crate::listings::{self, ListingsQuery, Location, Organization, Service};
+use crate::reference::{Language, LifeDomain, Municipality, ReferenceData, ReferenceQuery};
+use crate::relay::{self, NodeKind};
+
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Deep enough for GraphiQL's introspection query and real nesting
+/// (organization → services → locations → municipality → province → region).
+const MAX_DEPTH: usize = 16;
+const MAX_COMPLEXITY: usize = 5_000;
+
+#[derive(MergedObject, Default)]
+pub struct Query(NodeQuery, ReferenceQuery, ListingsQuery);
+
+/// Anything with a global id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    Municipality(Municipality),
+    LifeDomain(LifeDomain),
+    Language(Language),
+    Organization(Organization),
+    Service(Service),
+    Location(Location),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object by its global id; null if it does not exist.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+        let (kind, key) = relay::parse_global_id(&id)?;
+        let reference = ctx.data_unchecked::<Arc<ReferenceData>>();
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        Ok(match kind {
+            NodeKind::Municipality => Municipality::by_code(reference, &key).map(Node::Municipality),
+            NodeKind::LifeDomain => LifeDomain::by_code(reference, &key).map(Node::LifeDomain),
+            NodeKind::Language => Language::by_code(reference, &key).map(Node::Language),
+            NodeKind::Organization => listings::organization(db, &key)
+                .await?
+                .map(|o| Node::Organization(Organization(o))),
+            NodeKind::Service => listings::service(db, &key).await?.map(|s| Node::Service(Service(s))),
+            NodeKind::Location => listings::location(db, &key).await?.map(|l| Node::Location(Location(l))),
+        })
+    }
+}
+
+/// The schema with its shared data. Per-request data (the DataLoader) is added by the handler.
+pub fn build_schema(db: DatabaseConnection, reference: Arc<ReferenceData>) -> AppSchema {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .data(db)
+        .data(reference)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The schema in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

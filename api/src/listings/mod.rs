@@ -1,0 +1,229 @@
+//! The map itself: organizations, their services and locations. Plain async functions over
+//! the database connection (tests call them directly); `types` puts GraphQL on top and
+//! `loaders` batches the nested lists per request.
+
+mod loaders;
+mod types;
+
+pub use loaders::MapLoader;
+pub use types::{ListingsQuery, Location, Organization, Service};
+
+use entity::enums::ServiceAreaKind;
+use entity::{location, organization, search_key, service, service_area, service_domain, service_language};
+use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::geo::{Position, distance_km};
+use crate::reference::{ReferenceData, ReferenceError};
+use crate::relay::{PageRequest, RelayError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ListingsError {
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    #[error(transparent)]
+    Page(#[from] RelayError),
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+/// Narrows a list of organizations.
+#[derive(Clone, Debug, Default)]
+pub struct OrganizationFilter {
+    /// Part of the name, accent- and case-insensitive.
+    pub search: Option<String>,
+    /// Organizations with a location in this municipality or a service whose area covers it.
+    pub municipality_code: Option<String>,
+}
+
+/// Narrows a list of services; all given criteria must hold.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceFilter {
+    /// Life-domain or need codes; a top-level code includes its needs. Any one may match.
+    pub domains: Vec<String>,
+    /// Language codes (ISO 639-3, 639-1 or BCP-47). Any one may match, by staff or interpreter.
+    pub languages: Vec<String>,
+    /// Services whose area covers this municipality.
+    pub municipality_code: Option<String>,
+    pub organization_id: Option<String>,
+}
+
+pub async fn organization(db: &DatabaseConnection, id: &str) -> Result<Option<organization::Model>, ListingsError> {
+    Ok(organization::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn service(db: &DatabaseConnection, id: &str) -> Result<Option<service::Model>, ListingsError> {
+    Ok(service::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn location(db: &DatabaseConnection, id: &str) -> Result<Option<location::Model>, ListingsError> {
+    Ok(location::Entity::find_by_id(id).one(db).await?)
+}
+
+/// One page of organizations ordered by name, and how many match in all.
+pub async fn find_organizations(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    filter: &OrganizationFilter,
+    page: PageRequest,
+) -> Result<(Vec<organization::Model>, u64), ListingsError> {
+    let mut condition = Condition::all();
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(search_key::normalize)
+        .filter(|s| !s.is_empty())
+    {
+        // The normalised column holds only [a-z0-9 ], so the needle has no LIKE wildcards.
+        condition = condition.add(organization::Column::NameSearch.contains(search));
+    }
+    if let Some(code) = &filter.municipality_code {
+        let serving = serving_municipality(db, reference, code).await?;
+        let located_here = Query::select()
+            .column(location::Column::OrganizationId)
+            .from(location::Entity)
+            .and_where(location::Column::MunicipalityCode.eq(code.as_str()))
+            .to_owned();
+        let with_service_here = Query::select()
+            .column(service::Column::OrganizationId)
+            .from(service::Entity)
+            .cond_where(serving)
+            .to_owned();
+        condition = condition.add(
+            Condition::any()
+                .add(organization::Column::Id.in_subquery(located_here))
+                .add(organization::Column::Id.in_subquery(with_service_here)),
+        );
+    }
+    let query = organization::Entity::find().filter(condition);
+    let total = query.clone().count(db).await?;
+    let items = query
+        .order_by_asc(organization::Column::NameSearch)
+        .order_by_asc(organization::Column::Id)
+        .offset(page.offset as u64)
+        .limit(page.limit as u64)
+        .all(db)
+        .await?;
+    Ok((items, total))
+}
+
+/// One page of services ordered by name, and how many match in all.
+pub async fn find_services(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    filter: &ServiceFilter,
+    page: PageRequest,
+) -> Result<(Vec<service::Model>, u64), ListingsError> {
+    let mut condition = Condition::all();
+    if let Some(id) = &filter.organization_id {
+        condition = condition.add(service::Column::OrganizationId.eq(id.as_str()));
+    }
+    if !filter.domains.is_empty() {
+        let codes = reference.expand_domains(&filter.domains)?;
+        condition = condition.add(service::Column::Id.in_subquery(services_where(
+            service_domain::Entity,
+            service_domain::Column::ServiceId,
+            service_domain::Column::DomainCode.is_in(codes),
+        )));
+    }
+    if !filter.languages.is_empty() {
+        let mut codes = Vec::new();
+        for input in &filter.languages {
+            codes.extend(reference.matching_languages(&reference.normalize_language(input)?.code));
+        }
+        condition = condition.add(service::Column::Id.in_subquery(services_where(
+            service_language::Entity,
+            service_language::Column::ServiceId,
+            service_language::Column::LanguageCode.is_in(codes),
+        )));
+    }
+    if let Some(code) = &filter.municipality_code {
+        condition = condition.add(serving_municipality(db, reference, code).await?);
+    }
+    let query = service::Entity::find().filter(condition);
+    let total = query.clone().count(db).await?;
+    let items = query
+        .order_by_asc(service::Column::NameSearch)
+        .order_by_asc(service::Column::Id)
+        .offset(page.offset as u64)
+        .limit(page.limit as u64)
+        .all(db)
+        .await?;
+    Ok((items, total))
+}
+
+fn services_where<E: EntityTrait>(table: E, service_id: E::Column, condition: impl Into<Condition>) -> SelectStatement {
+    Query::select()
+        .column(service_id)
+        .from(table)
+        .cond_where(condition)
+        .to_owned()
+}
+
+/// A condition on `service` that holds when the service's area covers the municipality:
+/// the whole country, its region, its province, the municipality itself, or a radius around
+/// one of the service's locations that reaches the municipality's centre.
+pub async fn serving_municipality(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    code: &str,
+) -> Result<Condition, ListingsError> {
+    let municipality = reference.require_municipality(code)?;
+    let mut covers = Condition::any()
+        .add(service_area::Column::Kind.eq(ServiceAreaKind::National))
+        .add(
+            Condition::all()
+                .add(service_area::Column::Kind.eq(ServiceAreaKind::Region))
+                .add(service_area::Column::RegionCode.eq(municipality.region_code.as_str())),
+        )
+        .add(
+            Condition::all()
+                .add(service_area::Column::Kind.eq(ServiceAreaKind::Municipality))
+                .add(service_area::Column::MunicipalityCode.eq(municipality.code.as_str())),
+        );
+    if let Some(province) = &municipality.province_code {
+        covers = covers.add(
+            Condition::all()
+                .add(service_area::Column::Kind.eq(ServiceAreaKind::Province))
+                .add(service_area::Column::ProvinceCode.eq(province.as_str())),
+        );
+    }
+
+    // Radius areas are few; their distance is checked here rather than in SQL, which
+    // neither SQLite nor plain PostgreSQL can do without extensions.
+    let centre = Position::new(municipality.latitude, municipality.longitude);
+    let radius_areas: Vec<(String, Option<f64>, Option<f64>, Option<f64>)> = service_area::Entity::find()
+        .select_only()
+        .column(service_area::Column::ServiceId)
+        .column(service_area::Column::RadiusKm)
+        .column(location::Column::Latitude)
+        .column(location::Column::Longitude)
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            service_area::Entity::belongs_to(location::Entity)
+                .from(service_area::Column::LocationId)
+                .to(location::Column::Id)
+                .into(),
+        )
+        .filter(service_area::Column::Kind.eq(ServiceAreaKind::Radius))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let within_radius: Vec<String> = radius_areas
+        .into_iter()
+        .filter_map(|(service_id, km, lat, lon)| {
+            let reach = distance_km(centre, Position::new(lat?, lon?));
+            (reach <= km?).then_some(service_id)
+        })
+        .collect();
+
+    Ok(Condition::any()
+        .add(service::Column::Id.in_subquery(services_where(
+            service_area::Entity,
+            service_area::Column::ServiceId,
+            covers,
+        )))
+        .add(service::Column::Id.is_in(within_radius)))
+}

@@ -1,0 +1,604 @@
+//! GraphQL types of the map. They wrap the sea-orm models and choose what to show, so a new
+//! column never leaks by accident (confidential addresses above all).
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Duration, Utc};
+use entity::enums::ServiceAreaKind;
+use entity::{location, organization, service, service_area, service_language};
+use sea_orm::DatabaseConnection;
+
+use super::loaders::{
+    AreaOfService, DomainsOfService, LanguagesOfService, LocationsOfOrganization, LocationsOfService, MapLoader,
+    OrganizationById, ServicesOfOrganization, TargetGroupsOfService, TranslationsOfService,
+};
+use super::{OrganizationFilter, ServiceFilter};
+use crate::error::{ApiResult, loader_error};
+use crate::reference::types::{Province, Region, reference};
+use crate::reference::{Lang, Language, LifeDomain, Municipality, ReferenceData};
+use crate::relay::{self, NodeKind, Page, PageRequest};
+
+/// A listing not verified for this long is stale: it ranks lower and says so.
+const STALE_AFTER_DAYS: i64 = 365;
+
+fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<MapLoader> {
+    ctx.data_unchecked::<DataLoader<MapLoader>>()
+}
+
+fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+    ctx.data_unchecked::<DatabaseConnection>()
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::OrganizationKind")]
+pub enum OrganizationKind {
+    Public,
+    Ngo,
+    VolunteerGroup,
+    Informal,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::ServiceStatus")]
+pub enum ServiceStatus {
+    Active,
+    TemporarilyClosed,
+    Inactive,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::Cost")]
+pub enum Cost {
+    Free,
+    Contribution,
+    Paid,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::Access")]
+pub enum Access {
+    SelfReferral,
+    ProfessionalReferral,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::TargetGroup")]
+pub enum TargetGroup {
+    Everyone,
+    AsylumSeekers,
+    Refugees,
+    TemporaryProtection,
+    Undocumented,
+    UnaccompaniedMinors,
+    FamiliesWithChildren,
+    Women,
+    Youth,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::LanguageMode")]
+pub enum LanguageMode {
+    /// Staff speak the language.
+    Staff,
+    /// The service arranges an interpreter.
+    Interpreter,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::InterpreterKind")]
+pub enum InterpreterKind {
+    Professional,
+    Social,
+    Volunteer,
+}
+
+/// An organization on the map.
+pub struct Organization(pub(crate) organization::Model);
+
+#[Object]
+impl Organization {
+    pub async fn id(&self) -> ID {
+        relay::global_id(NodeKind::Organization, &self.0.id)
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn kind(&self) -> OrganizationKind {
+        self.0.kind.into()
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    async fn website(&self) -> Option<&str> {
+        self.0.website.as_deref()
+    }
+
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+
+    /// Belgian enterprise number (KBO/BCE), where known.
+    async fn kbo_number(&self) -> Option<&str> {
+        self.0.kbo_number.as_deref()
+    }
+
+    /// Where the organization receives people, ordered by name.
+    async fn locations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Location>> {
+        let found = loader(ctx)
+            .load_one(LocationsOfOrganization(self.0.id.clone()))
+            .await
+            .map_err(loader_error)?;
+        Ok(found.unwrap_or_default().into_iter().map(Location).collect())
+    }
+
+    /// The organization's services ordered by name, optionally narrowed by `filter`.
+    async fn services(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ServiceFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<Service>> {
+        let page = PageRequest::new(first, after.as_deref())?;
+        let filter = ServiceFilter {
+            organization_id: Some(self.0.id.clone()),
+            ..filter.unwrap_or_default().into()
+        };
+        if filter.domains.is_empty() && filter.languages.is_empty() && filter.municipality_code.is_none() {
+            // The common case, batched over all organizations of the request.
+            let all = loader(ctx)
+                .load_one(ServicesOfOrganization(self.0.id.clone()))
+                .await
+                .map_err(loader_error)?
+                .unwrap_or_default();
+            return Ok(relay::page_of_slice(page, all.into_iter().map(Service).collect()));
+        }
+        let (found, total) = super::find_services(db(ctx), reference(ctx), &filter, page).await?;
+        Ok(relay::page(page, found.into_iter().map(Service).collect(), total))
+    }
+
+    /// Bumped on every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// A place where an organization receives people. For a confidential location (a shelter)
+/// only the municipality and postal code are shown: address and coordinates are null.
+pub struct Location(pub(crate) location::Model);
+
+#[Object]
+impl Location {
+    pub async fn id(&self) -> ID {
+        relay::global_id(NodeKind::Location, &self.0.id)
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Street and number; null for a confidential location.
+    async fn address(&self) -> Option<&str> {
+        (!self.0.confidential).then_some(self.0.address.as_str())
+    }
+
+    async fn postal_code(&self) -> &str {
+        &self.0.postal_code
+    }
+
+    async fn municipality(&self, ctx: &Context<'_>) -> Option<Municipality> {
+        Municipality::by_code(reference(ctx), &self.0.municipality_code)
+    }
+
+    /// Null for a confidential location.
+    async fn latitude(&self) -> Option<f64> {
+        self.0.latitude.filter(|_| !self.0.confidential)
+    }
+
+    /// Null for a confidential location.
+    async fn longitude(&self) -> Option<f64> {
+        self.0.longitude.filter(|_| !self.0.confidential)
+    }
+
+    async fn accessibility(&self) -> Option<&str> {
+        self.0.accessibility.as_deref()
+    }
+
+    /// Opening hours as the organization writes them, e.g. "ma–vr 9:00–12:00".
+    async fn opening_hours(&self) -> Option<&str> {
+        self.0.opening_hours.as_deref()
+    }
+
+    async fn confidential(&self) -> bool {
+        self.0.confidential
+    }
+
+    async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
+        let found = loader(ctx)
+            .load_one(OrganizationById(self.0.organization_id.clone()))
+            .await
+            .map_err(loader_error)?;
+        Ok(found.map(Organization))
+    }
+}
+
+/// A language a service works in, and how.
+pub struct ServiceLanguage(service_language::Model);
+
+#[Object]
+impl ServiceLanguage {
+    async fn language(&self, ctx: &Context<'_>) -> Option<Language> {
+        Language::by_code(reference(ctx), &self.0.language_code)
+    }
+
+    async fn mode(&self) -> LanguageMode {
+        self.0.mode.into()
+    }
+
+    /// Which kind of interpreter, when `mode` is `INTERPRETER`.
+    async fn interpreter_kind(&self) -> Option<InterpreterKind> {
+        self.0.interpreter_kind.map(Into::into)
+    }
+}
+
+/// A radius around one of the service's locations.
+pub struct RadiusArea {
+    location: Option<location::Model>,
+    km: f64,
+}
+
+#[Object]
+impl RadiusArea {
+    async fn location(&self) -> Option<Location> {
+        self.location.clone().map(Location)
+    }
+
+    async fn km(&self) -> f64 {
+        self.km
+    }
+}
+
+/// Where a service accepts people from; the parts add up.
+pub struct ServiceArea {
+    rows: Vec<service_area::Model>,
+    locations: Vec<location::Model>,
+    reference: Arc<ReferenceData>,
+}
+
+#[Object]
+impl ServiceArea {
+    /// The whole country.
+    async fn national(&self) -> bool {
+        self.rows.iter().any(|r| r.kind == ServiceAreaKind::National)
+    }
+
+    async fn regions(&self) -> Vec<Region> {
+        self.codes(|r| r.region_code.as_deref())
+            .filter_map(|code| Region::by_code(&self.reference, code))
+            .collect()
+    }
+
+    async fn provinces(&self) -> Vec<Province> {
+        self.codes(|r| r.province_code.as_deref())
+            .filter_map(|code| Province::by_code(&self.reference, code))
+            .collect()
+    }
+
+    async fn municipalities(&self) -> Vec<Municipality> {
+        self.codes(|r| r.municipality_code.as_deref())
+            .filter_map(|code| Municipality::by_code(&self.reference, code))
+            .collect()
+    }
+
+    async fn radius(&self) -> Vec<RadiusArea> {
+        self.rows
+            .iter()
+            .filter(|r| r.kind == ServiceAreaKind::Radius)
+            .map(|r| RadiusArea {
+                location: self
+                    .locations
+                    .iter()
+                    .find(|l| Some(&l.id) == r.location_id.as_ref())
+                    .cloned(),
+                km: r.radius_km.unwrap_or_default(),
+            })
+            .collect()
+    }
+}
+
+impl ServiceArea {
+    fn codes<'a>(
+        &'a self,
+        code: impl Fn(&'a service_area::Model) -> Option<&'a str> + 'a,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        self.rows.iter().filter_map(code)
+    }
+}
+
+/// Places available, for services where that is the question.
+#[derive(SimpleObject)]
+pub struct Capacity {
+    pub available: Option<i32>,
+    pub maximum: Option<i32>,
+    /// When the service last said so.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// What an organization offers: one kind of help, for some people, in some languages,
+/// at some locations, for some area.
+pub struct Service(pub(crate) service::Model);
+
+impl Service {
+    async fn translation(&self, ctx: &Context<'_>, lang: Lang) -> ApiResult<Option<(String, String)>> {
+        if lang == Lang::Nl {
+            return Ok(None);
+        }
+        let translations = loader(ctx)
+            .load_one(TranslationsOfService(self.0.id.clone()))
+            .await
+            .map_err(loader_error)?
+            .unwrap_or_default();
+        Ok(translations
+            .into_iter()
+            .find(|t| t.lang == lang.code())
+            .map(|t| (t.name, t.description)))
+    }
+
+    async fn locations_of(&self, ctx: &Context<'_>) -> ApiResult<Vec<location::Model>> {
+        Ok(loader(ctx)
+            .load_one(LocationsOfService(self.0.id.clone()))
+            .await
+            .map_err(loader_error)?
+            .unwrap_or_default())
+    }
+}
+
+#[Object]
+impl Service {
+    pub async fn id(&self) -> ID {
+        relay::global_id(NodeKind::Service, &self.0.id)
+    }
+
+    /// Name in `lang`, falling back to Dutch when there is no translation.
+    async fn name(&self, ctx: &Context<'_>, #[graphql(default)] lang: Lang) -> ApiResult<String> {
+        Ok(self
+            .translation(ctx, lang)
+            .await?
+            .map_or_else(|| self.0.name.clone(), |(name, _)| name))
+    }
+
+    /// Description in `lang`, falling back to Dutch when there is no translation.
+    async fn description(&self, ctx: &Context<'_>, #[graphql(default)] lang: Lang) -> ApiResult<String> {
+        Ok(self
+            .translation(ctx, lang)
+            .await?
+            .map_or_else(|| self.0.description.clone(), |(_, description)| description))
+    }
+
+    async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
+        let found = loader(ctx)
+            .load_one(OrganizationById(self.0.organization_id.clone()))
+            .await
+            .map_err(loader_error)?;
+        Ok(found.map(Organization))
+    }
+
+    async fn status(&self) -> ServiceStatus {
+        self.0.status.into()
+    }
+
+    /// The life domains and needs the service helps with.
+    async fn domains(&self, ctx: &Context<'_>) -> ApiResult<Vec<LifeDomain>> {
+        let codes = loader(ctx)
+            .load_one(DomainsOfService(self.0.id.clone()))
+            .await
+            .map_err(loader_error)?
+            .unwrap_or_default();
+        Ok(codes
+            .iter()
+            .filter_map(|code| LifeDomain::by_code(reference(ctx), code))
+            .collect())
+    }
+
+    /// Languages the service works in: spoken by staff, or with an interpreter it arranges.
+    async fn languages(&self, ctx: &Context<'_>) -> ApiResult<Vec<ServiceLanguage>> {
+        let found = loader(ctx)
+            .load_one(LanguagesOfService(self.0.id.clone()))
+            .await
+            .map_err(loader_error)?;
+        Ok(found.unwrap_or_default().into_iter().map(ServiceLanguage).collect())
+    }
+
+    async fn target_groups(&self, ctx: &Context<'_>) -> ApiResult<Vec<TargetGroup>> {
+        let found = loader(ctx)
+            .load_one(TargetGroupsOfService(self.0.id.clone()))
+            .await
+            .map_err(loader_error)?;
+        Ok(found.unwrap_or_default().into_iter().map(Into::into).collect())
+    }
+
+    async fn age_min(&self) -> Option<i32> {
+        self.0.age_min
+    }
+
+    async fn age_max(&self) -> Option<i32> {
+        self.0.age_max
+    }
+
+    async fn cost(&self) -> Cost {
+        self.0.cost.into()
+    }
+
+    /// How a family gets in.
+    async fn access(&self) -> Access {
+        self.0.access.into()
+    }
+
+    /// More on how to get in, e.g. "via het OCMW".
+    async fn access_description(&self) -> Option<&str> {
+        self.0.access_description.as_deref()
+    }
+
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+
+    async fn url(&self) -> Option<&str> {
+        self.0.url.as_deref()
+    }
+
+    /// Where the service is offered; empty for phone or online services.
+    async fn locations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Location>> {
+        Ok(self.locations_of(ctx).await?.into_iter().map(Location).collect())
+    }
+
+    /// Where the service accepts people from.
+    async fn area(&self, ctx: &Context<'_>) -> ApiResult<ServiceArea> {
+        let rows = loader(ctx)
+            .load_one(AreaOfService(self.0.id.clone()))
+            .await
+            .map_err(loader_error)?
+            .unwrap_or_default();
+        let locations = if rows.iter().any(|r| r.kind == ServiceAreaKind::Radius) {
+            self.locations_of(ctx).await?
+        } else {
+            Vec::new()
+        };
+        Ok(ServiceArea {
+            rows,
+            locations,
+            reference: reference(ctx).clone(),
+        })
+    }
+
+    /// Places available, where the service publishes that.
+    async fn capacity(&self) -> Option<Capacity> {
+        (self.0.capacity_available.is_some() || self.0.capacity_maximum.is_some()).then(|| Capacity {
+            available: self.0.capacity_available,
+            maximum: self.0.capacity_maximum,
+            updated_at: self.0.capacity_updated_at,
+        })
+    }
+
+    /// When someone last confirmed this listing is true; null if never.
+    async fn last_verified_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_verified_at
+    }
+
+    /// True when the listing was never verified or not in the last year.
+    async fn stale(&self) -> bool {
+        self.0
+            .last_verified_at
+            .is_none_or(|at| Utc::now() - at > Duration::days(STALE_AFTER_DAYS))
+    }
+
+    /// Bumped on every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Narrows a list of services; all given criteria must hold.
+#[derive(InputObject, Default)]
+pub struct ServiceFilterInput {
+    /// Life-domain or need codes; a top-level code (`housing`) includes its needs. Any may match.
+    pub domains: Option<Vec<String>>,
+    /// ISO 639-3, 639-1 or BCP-47 codes (`prs`, `ar`, `fa-AF`). A macrolanguage matches its
+    /// members (`fas` finds Dari); staff languages and interpreters both count. Any may match.
+    pub languages: Option<Vec<String>>,
+    /// REFNIS code of a municipality the service's area must cover.
+    pub municipality_code: Option<String>,
+}
+
+impl From<ServiceFilterInput> for ServiceFilter {
+    fn from(input: ServiceFilterInput) -> Self {
+        ServiceFilter {
+            domains: input.domains.unwrap_or_default(),
+            languages: input.languages.unwrap_or_default(),
+            municipality_code: input.municipality_code.map(|c| c.trim().to_owned()),
+            organization_id: None,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ListingsQuery;
+
+#[Object]
+impl ListingsQuery {
+    /// Organizations ordered by name. `search` matches part of the name, accent- and
+    /// case-insensitive; `municipalityCode` keeps those with a location there or a service
+    /// whose area covers it.
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        municipality_code: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<Organization>> {
+        let page = PageRequest::new(first, after.as_deref())?;
+        let filter = OrganizationFilter {
+            search,
+            municipality_code: municipality_code.map(|c| c.trim().to_owned()),
+        };
+        let (found, total) = super::find_organizations(db(ctx), reference(ctx), &filter, page).await?;
+        Ok(relay::page(page, found.into_iter().map(Organization).collect(), total))
+    }
+
+    /// An organization by id; null if there is none.
+    async fn organization(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Organization>> {
+        let key = relay::key_of(NodeKind::Organization, &id)?;
+        Ok(super::organization(db(ctx), &key).await?.map(Organization))
+    }
+
+    /// Services ordered by name, optionally narrowed by `filter`.
+    async fn services(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ServiceFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<Service>> {
+        let page = PageRequest::new(first, after.as_deref())?;
+        let filter: ServiceFilter = filter.unwrap_or_default().into();
+        let (found, total) = super::find_services(db(ctx), reference(ctx), &filter, page).await?;
+        Ok(relay::page(page, found.into_iter().map(Service).collect(), total))
+    }
+
+    /// A service by id; null if there is none.
+    async fn service(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Service>> {
+        let key = relay::key_of(NodeKind::Service, &id)?;
+        Ok(super::service(db(ctx), &key).await?.map(Service))
+    }
+}

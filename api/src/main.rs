@@ -1,0 +1,115 @@
+//! The `socialmap` command line: parses flags, loads configuration, runs one command.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use api::config::{Config, Overrides};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "socialmap", version, about = "The local social map as a GraphQL API")]
+struct Cli {
+    /// Configuration file (default: ./socialmap.toml if it exists).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Database URL (sqlite://… or postgres://…); overrides SOCIALMAP_DATABASE_URL and DATABASE_URL.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Directory of the default SQLite database.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate and seed an empty database, then serve GraphQL on /graphql.
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Do not seed the demonstration map into an empty database.
+        #[arg(long)]
+        no_demo_map: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Migrate, then load reference data (and the demo map) into an empty database.
+    Seed {
+        /// Load reference data only.
+        #[arg(long)]
+        no_demo_map: bool,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let (listen, no_demo_map) = match &cli.command {
+        Command::Serve { listen, no_demo_map } => (*listen, *no_demo_map),
+        Command::Seed { no_demo_map } => (None, *no_demo_map),
+        _ => (None, false),
+    };
+    let overrides = Overrides {
+        database_url: cli.database_url.clone(),
+        data_dir: cli.data_dir.clone(),
+        listen,
+        demo_map: no_demo_map.then_some(false),
+    };
+    let config = Config::load(cli.config.as_deref(), overrides).context("invalid configuration")?;
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log).context("invalid log filter")?)
+        .init();
+
+    match cli.command {
+        Command::Schema => print!("{}", api::graphql::sdl()),
+        Command::Migrate => {
+            let db = api::db::connect(&config).await?;
+            api::db::migrate(&db).await?;
+            tracing::info!("database is up to date");
+        }
+        Command::Seed { .. } => {
+            let db = api::db::connect(&config).await?;
+            let report = api::db::prepare(&db, config.demo_map).await?;
+            if report == seed::SeedReport::default() {
+                tracing::info!("nothing to seed: the database already holds data");
+            }
+        }
+        Command::Serve { .. } => {
+            let started = std::time::Instant::now();
+            tracing::info!(database = %api::db::redact(&config.database_url()), "starting");
+            let server = api::server::start(&config, shutdown_signal()).await?;
+            tracing::info!(
+                "ready in {:.1?}: GraphQL and GraphiQL at http://{}/graphql",
+                started.elapsed(),
+                server.address
+            );
+            server.task.await??;
+        }
+    }
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,92 @@
+//! The HTTP server: GraphQL (POST) and GraphiQL (GET) on `/graphql`, `/healthz`, `/readyz`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::graphql::{AppSchema, build_schema};
+use crate::listings::MapLoader;
+use crate::reference::ReferenceData;
+
+#[derive(Clone)]
+pub struct AppState {
+    schema: AppSchema,
+    db: DatabaseConnection,
+}
+
+impl AppState {
+    /// Loads reference data and builds the schema over an already prepared database.
+    pub async fn new(db: DatabaseConnection) -> anyhow::Result<Self> {
+        let reference = Arc::new(ReferenceData::load(&db).await?);
+        Ok(AppState {
+            schema: build_schema(db.clone(), reference),
+            db,
+        })
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .with_state(state)
+}
+
+async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
+    let loader = DataLoader::new(MapLoader::new(state.db.clone()), tokio::spawn);
+    state.schema.execute(request.into_inner().data(loader)).await.into()
+}
+
+async fn graphiql() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/graphql").title("socialmap").finish())
+}
+
+/// Ready when the database answers.
+async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(error) => {
+            tracing::warn!(%error, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database not reachable")
+        }
+    }
+}
+
+/// A server that is accepting connections.
+pub struct RunningServer {
+    pub address: SocketAddr,
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Opens and prepares the database, binds `config.listen` (port 0 picks a free port) and
+/// serves until `shutdown` completes.
+pub async fn start(
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunningServer> {
+    let db = crate::db::connect(config).await?;
+    crate::db::prepare(&db, config.demo_map).await?;
+    let state = AppState::new(db).await?;
+    let listener = TcpListener::bind(config.listen).await?;
+    let address = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown)
+            .await
+    });
+    Ok(RunningServer { address, task })
+}

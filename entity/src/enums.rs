@@ -1,0 +1,62 @@
+//! Enumerations stored as text. Their string values are the GraphQL enum values front ends
+//! rely on (DESIGN.md), so a row reads the same in SQL as in the API.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "SCREAMING_SNAKE_CASE")]
+        #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+        pub enum $name { $($variant),+ }
+    };
+}
+
+text_enum!(
+    /// What kind of actor an organization is.
+    OrganizationKind { Public, Ngo, VolunteerGroup, Informal }
+);
+text_enum!(
+    /// Whether a service is open to people now.
+    ServiceStatus { Active, TemporarilyClosed, Inactive }
+);
+text_enum!(
+    /// What a service costs the family.
+    Cost { Free, Contribution, Paid }
+);
+text_enum!(
+    /// How a family gets in: on its own, or only when a professional refers it.
+    Access { SelfReferral, ProfessionalReferral }
+);
+text_enum!(
+    /// Who a service is meant for.
+    TargetGroup {
+        Everyone,
+        AsylumSeekers,
+        Refugees,
+        TemporaryProtection,
+        Undocumented,
+        UnaccompaniedMinors,
+        FamiliesWithChildren,
+        Women,
+        Youth,
+    }
+);
+text_enum!(
+    /// How a service offers a language: its staff speak it, or it arranges an interpreter.
+    LanguageMode { Staff, Interpreter }
+);
+text_enum!(
+    /// Which kind of interpreter a service arranges.
+    InterpreterKind { Professional, Social, Volunteer }
+);
+text_enum!(
+    /// ISO 639-3 scope of a language code.
+    LanguageScope { Individual, Macrolanguage }
+);
+text_enum!(
+    /// What one service-area row covers.
+    ServiceAreaKind { National, Region, Province, Municipality, Radius }
+);

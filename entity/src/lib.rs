@@ -1,0 +1,24 @@
+//! sea-orm entities of the social map: reference tables (seeded, read-only for users) and
+//! the map itself (organizations, services, locations and what hangs off them).
+
+pub mod enums;
+pub mod search_key;
+
+pub mod language;
+pub mod life_domain;
+pub mod life_domain_synonym;
+pub mod municipality;
+pub mod postal_code;
+pub mod postal_code_municipality;
+pub mod province;
+pub mod region;
+
+pub mod location;
+pub mod organization;
+pub mod service;
+pub mod service_area;
+pub mod service_domain;
+pub mod service_language;
+pub mod service_location;
+pub mod service_target_group;
+pub mod service_translation;

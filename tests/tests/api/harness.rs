@@ -1,0 +1,223 @@
+//! `spawn_app()`: the server on port 0 against a database of its own, and helpers to query it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use api::config::Config;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub address: SocketAddr,
+    client: reqwest::Client,
+    database: TestDatabase,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+/// A database that exists for one test and is removed after it.
+enum TestDatabase {
+    Sqlite {
+        dir: PathBuf,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+}
+
+impl TestDatabase {
+    async fn create() -> TestDatabase {
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("socialmap_test_{unique}");
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("TEST_DATABASE_URL must be reachable");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("the TEST_DATABASE_URL user must be allowed to create databases");
+                admin.close().await.ok();
+                let url = with_database_name(&admin_url, &name);
+                TestDatabase::Postgres { admin_url, name, url }
+            }
+            _ => {
+                let dir = std::env::temp_dir().join(format!("socialmap-test-{unique}"));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                TestDatabase::Sqlite { dir }
+            }
+        }
+    }
+
+    fn url(&self) -> String {
+        match self {
+            TestDatabase::Sqlite { dir } => format!("sqlite://{}?mode=rwc", dir.join("socialmap.sqlite").display()),
+            TestDatabase::Postgres { url, .. } => url.clone(),
+        }
+    }
+}
+
+/// `postgres://user@host:5432/test?x=y` with the database `name` instead of `test`.
+fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self {
+            TestDatabase::Sqlite { dir } => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            TestDatabase::Postgres { admin_url, name, .. } => {
+                // Drop runs inside the test's runtime; a fresh one on its own thread may block.
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
+                    runtime.block_on(async {
+                        let admin = Database::connect(&admin_url).await.ok()?;
+                        admin
+                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .await
+                            .ok()
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// Starts the server against a fresh database with reference data and the demo map.
+pub async fn spawn_app() -> TestApp {
+    let database = TestDatabase::create().await;
+    let config = Config {
+        database_url: Some(database.url()),
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..Config::default()
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = api::server::start(&config, async {
+        let _ = stopped.await;
+    })
+    .await
+    .expect("server starts");
+    TestApp {
+        address: server.address,
+        client: reqwest::Client::new(),
+        database,
+        stop: Some(stop),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database.url()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request reaches the server")
+    }
+
+    pub async fn post_raw(&self, body: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/graphql"))
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request reaches the server")
+    }
+
+    /// The whole GraphQL response.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request reaches the server");
+        assert!(response.status().is_success(), "HTTP {}", response.status());
+        response.json().await.expect("a JSON response")
+    }
+
+    /// `data` of a response that must have no errors.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let response = self.graphql(query, variables).await;
+        assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+        response["data"].clone()
+    }
+
+    /// The first error of a response that must fail: its `extensions.code` and message.
+    pub async fn error(&self, query: &str, variables: Value) -> (String, String) {
+        let response = self.graphql(query, variables).await;
+        let error = &response["errors"][0];
+        assert!(error.is_object(), "expected an error, got {response:#}");
+        (
+            error["extensions"]["code"].as_str().unwrap_or("<no code>").to_owned(),
+            error["message"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+}
+
+/// The `node`s of a connection.
+pub fn nodes(connection: &Value) -> Vec<Value> {
+    connection["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}
+
+/// The string values of `field` in each of `values`.
+pub fn strings(values: &[Value], field: &str) -> Vec<String> {
+    values
+        .iter()
+        .map(|v| v[field].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn replaces_only_the_database_name() {
+    assert_eq!(
+        with_database_name("postgres://u@h:5432/test", "x"),
+        "postgres://u@h:5432/x"
+    );
+    assert_eq!(
+        with_database_name("postgres://u@h/test?sslmode=disable", "x"),
+        "postgres://u@h/x?sslmode=disable"
+    );
+    assert_eq!(with_database_name("postgres://u@h", "x"), "postgres://u@h/x");
+}

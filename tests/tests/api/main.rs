@@ -1,0 +1,10 @@
+//! End-to-end tests: each test starts the real server on a free port against a fresh,
+//! migrated and seeded database (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set) and
+//! speaks GraphQL over HTTP, as a front end would.
+
+mod harness;
+
+mod listings;
+mod reference;
+mod schema;
+mod server;

@@ -1,0 +1,85 @@
+//! The HTTP surface: health and readiness, GraphiQL, and how malformed requests are answered.
+
+use serde_json::json;
+
+use crate::harness::spawn_app;
+
+#[tokio::test]
+async fn health_and_readiness_answer_ok() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ready");
+}
+
+#[tokio::test]
+async fn graphiql_is_served_on_get() {
+    let app = spawn_app().await;
+    let response = app.get("/graphql").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(response.text().await.unwrap().to_lowercase().contains("graphiql"));
+}
+
+#[tokio::test]
+async fn malformed_requests_get_errors_not_crashes() {
+    let app = spawn_app().await;
+
+    let response = app.post_raw("{ this is not json").await;
+    assert_eq!(response.status(), 400);
+
+    let body = app.graphql("{ municipalities(first: 1) { totalCount ", json!({})).await;
+    assert!(
+        body["errors"][0]["message"].as_str().unwrap().contains("expected"),
+        "{body}"
+    );
+
+    let body = app.graphql("{ noSuchField }", json!({})).await;
+    assert!(
+        body["errors"][0]["message"].as_str().unwrap().contains("noSuchField"),
+        "{body}"
+    );
+
+    // The server still answers afterwards.
+    let data = app.data("{ municipalities(first: 1) { totalCount } }", json!({})).await;
+    assert_eq!(data["municipalities"]["totalCount"], 565);
+}
+
+#[tokio::test]
+async fn refuses_queries_nested_beyond_the_depth_limit() {
+    let app = spawn_app().await;
+    let deep = r#"{ organizations(first: 1) { edges { node { services { edges { node { organization {
+        services { edges { node { organization { services { edges { node { organization { services { totalCount } } } } } } } } } } } } } } } } }"#;
+    let body = app.graphql(deep, json!({})).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("nested too deep"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn restarting_on_a_seeded_database_keeps_its_data() {
+    let app = spawn_app().await;
+    let config = api::config::Config {
+        database_url: Some(app.database_url()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    let db = api::db::connect(&config).await.unwrap();
+    let report = api::db::prepare(&db, true).await.unwrap();
+    assert_eq!(report, seed::SeedReport::default(), "nothing is seeded twice");
+    let data = app
+        .data("{ services { totalCount } organizations { totalCount } }", json!({}))
+        .await;
+    assert!(data["services"]["totalCount"].as_u64().unwrap() >= 150);
+}
