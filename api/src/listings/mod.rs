@@ -13,6 +13,7 @@ use entity::{location, organization, search_key, service, service_area, service_
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 
 use crate::geo::{Position, distance_km};
@@ -97,16 +98,13 @@ pub async fn find_organizations(
                 .add(organization::Column::Id.in_subquery(with_service_here)),
         );
     }
-    let query = organization::Entity::find().filter(condition);
-    let total = query.clone().count(db).await?;
-    let items = query
-        .order_by_asc(organization::Column::NameSearch)
-        .order_by_asc(organization::Column::Id)
-        .offset(page.offset as u64)
-        .limit(page.limit as u64)
-        .all(db)
-        .await?;
-    Ok((items, total))
+    fetch_page(
+        db,
+        organization::Entity::find().filter(condition),
+        [organization::Column::NameSearch, organization::Column::Id],
+        page,
+    )
+    .await
 }
 
 /// One page of services ordered by name, and how many match in all.
@@ -142,11 +140,29 @@ pub async fn find_services(
     if let Some(code) = &filter.municipality_code {
         condition = condition.add(serving_municipality(db, reference, code).await?);
     }
-    let query = service::Entity::find().filter(condition);
+    fetch_page(
+        db,
+        service::Entity::find().filter(condition),
+        [service::Column::NameSearch, service::Column::Id],
+        page,
+    )
+    .await
+}
+
+/// One page of `query` in the given order, and how many rows it matches in all.
+async fn fetch_page<E: EntityTrait>(
+    db: &DatabaseConnection,
+    query: Select<E>,
+    order: [E::Column; 2],
+    page: PageRequest,
+) -> Result<(Vec<E::Model>, u64), ListingsError>
+where
+    E::Model: Sync,
+{
     let total = query.clone().count(db).await?;
-    let items = query
-        .order_by_asc(service::Column::NameSearch)
-        .order_by_asc(service::Column::Id)
+    let items = order
+        .into_iter()
+        .fold(query, |query, column| query.order_by_asc(column))
         .offset(page.offset as u64)
         .limit(page.limit as u64)
         .all(db)

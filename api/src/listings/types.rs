@@ -94,6 +94,14 @@ pub enum InterpreterKind {
     Volunteer,
 }
 
+async fn organization_by_id(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Organization>> {
+    let found = loader(ctx)
+        .load_one(OrganizationById(id.to_owned()))
+        .await
+        .map_err(loader_error)?;
+    Ok(found.map(Organization))
+}
+
 /// An organization on the map.
 pub struct Organization(pub(crate) organization::Model);
 
@@ -232,11 +240,7 @@ impl Location {
     }
 
     async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
-        let found = loader(ctx)
-            .load_one(OrganizationById(self.0.organization_id.clone()))
-            .await
-            .map_err(loader_error)?;
-        Ok(found.map(Organization))
+        organization_by_id(ctx, &self.0.organization_id).await
     }
 }
 
@@ -394,11 +398,7 @@ impl Service {
     }
 
     async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
-        let found = loader(ctx)
-            .load_one(OrganizationById(self.0.organization_id.clone()))
-            .await
-            .map_err(loader_error)?;
-        Ok(found.map(Organization))
+        organization_by_id(ctx, &self.0.organization_id).await
     }
 
     async fn status(&self) -> ServiceStatus {
