@@ -80,8 +80,17 @@ pub async fn start(
 ) -> anyhow::Result<RunningServer> {
     let db = crate::db::connect(config).await?;
     crate::db::prepare(&db, config.demo_map).await?;
+    start_with(db, config.listen, shutdown).await
+}
+
+/// Serves an already prepared database on `listen` until `shutdown` completes.
+pub async fn start_with(
+    db: DatabaseConnection,
+    listen: SocketAddr,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunningServer> {
     let state = AppState::new(db).await?;
-    let listener = TcpListener::bind(config.listen).await?;
+    let listener = TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
     let task = tokio::spawn(async move {
         axum::serve(listener, router(state))

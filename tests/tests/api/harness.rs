@@ -3,8 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use api::config::Config;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -104,14 +103,21 @@ impl Drop for TestDatabase {
 
 /// Starts the server against a fresh database with reference data and the demo map.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like `spawn_app`, after `adjust` had the prepared connection (e.g. to count statements).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut DatabaseConnection)) -> TestApp {
     let database = TestDatabase::create().await;
-    let config = Config {
-        database_url: Some(database.url()),
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        ..Config::default()
-    };
+    let mut db = api::db::connect_url(&database.url())
+        .await
+        .expect("test database opens");
+    api::db::prepare(&db, true)
+        .await
+        .expect("test database migrates and seeds");
+    adjust(&mut db);
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = api::server::start(&config, async {
+    let server = api::server::start_with(db, SocketAddr::from(([127, 0, 0, 1], 0)), async {
         let _ = stopped.await;
     })
     .await

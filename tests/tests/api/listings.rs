@@ -2,7 +2,10 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, nodes, spawn_app, strings};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::harness::{TestApp, nodes, spawn_app, spawn_app_with, strings};
 
 const SERVICE_FIELDS: &str = r#"
     id name nameFr: name(lang: FR) description status cost access accessDescription ageMin ageMax
@@ -420,4 +423,29 @@ async fn unknown_codes_and_ids_are_bad_user_input_naming_the_value() {
         )
         .await;
     assert_eq!(code, "BAD_USER_INPUT", "a municipality id is not a service id");
+}
+
+#[tokio::test]
+async fn nested_lists_are_batched_not_loaded_per_service() {
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    let app = spawn_app_with(move |db| {
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        })
+    })
+    .await;
+    let query = format!(
+        "query($n: Int) {{ services(first: $n) {{ edges {{ node {{ {SERVICE_FIELDS} organization {{ locations {{ name }} }} }} }} }} }}"
+    );
+    let mut cost = Vec::new();
+    for n in [10, 100] {
+        statements.store(0, Ordering::SeqCst);
+        let data = app.data(&query, json!({ "n": n })).await;
+        assert_eq!(nodes(&data["services"]).len(), n as usize);
+        cost.push(statements.load(Ordering::SeqCst));
+    }
+    // One statement per relation and batch (a few relations load in two batches when
+    // another field asks later), never one per service: N+1 would cost hundreds here.
+    assert!(cost.iter().all(|&c| c <= 16), "statements for pages of 10 and 100 services: {cost:?}");
 }
