@@ -90,7 +90,7 @@ impl PageRequest {
         };
         let offset = match after {
             None => 0,
-            Some(cursor) => decode_cursor(cursor)? + 1,
+            Some(cursor) => decode_cursor(cursor)?.checked_add(1).ok_or(RelayError::BadCursor)?,
         };
         Ok(PageRequest { offset, limit })
     }
@@ -106,6 +106,9 @@ fn decode_cursor(cursor: &str) -> Result<usize, RelayError> {
         .ok()
         .and_then(|s| s.strip_prefix("at:"))
         .and_then(|n| n.parse().ok())
+        // No list is anywhere near this long; larger positions are forged, and would
+        // overflow the databases' OFFSET.
+        .filter(|&position| position < u32::MAX as usize)
         .ok_or(RelayError::BadCursor)
 }
 
@@ -163,5 +166,7 @@ mod tests {
         assert_eq!(PageRequest::new(Some(101), None), Err(RelayError::PageTooLarge(101)));
         assert_eq!(PageRequest::new(Some(-1), None), Err(RelayError::PageTooLarge(-1)));
         assert_eq!(PageRequest::new(None, Some("nonsense!")), Err(RelayError::BadCursor));
+        let last = encode_cursor(usize::MAX);
+        assert_eq!(PageRequest::new(None, Some(&last)), Err(RelayError::BadCursor));
     }
 }

@@ -447,5 +447,8 @@ async fn nested_lists_are_batched_not_loaded_per_service() {
     }
     // One statement per relation and batch (a few relations load in two batches when
     // another field asks later), never one per service: N+1 would cost hundreds here.
-    assert!(cost.iter().all(|&c| c <= 16), "statements for pages of 10 and 100 services: {cost:?}");
+    assert!(
+        cost.iter().all(|&c| c <= 16),
+        "statements for pages of 10 and 100 services: {cost:?}"
+    );
 }
