@@ -41,6 +41,12 @@ enum Command {
         /// Load reference data only.
         #[arg(long)]
         no_demo_map: bool,
+        /// Instead of the demo map, generate this many synthetic services (for benchmarks).
+        #[arg(long, value_name = "SERVICES")]
+        synthetic: Option<usize>,
+        /// Seed of the synthetic map's random generator: the same seed gives the same map.
+        #[arg(long, default_value_t = 1)]
+        rng_seed: u64,
     },
     /// Print the GraphQL schema (SDL).
     Schema,
@@ -51,7 +57,9 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let (listen, no_demo_map) = match &cli.command {
         Command::Serve { listen, no_demo_map } => (*listen, *no_demo_map),
-        Command::Seed { no_demo_map } => (None, *no_demo_map),
+        Command::Seed {
+            no_demo_map, synthetic, ..
+        } => (None, *no_demo_map || synthetic.is_some()),
         _ => (None, false),
     };
     let overrides = Overrides {
@@ -72,10 +80,22 @@ async fn main() -> anyhow::Result<()> {
             api::db::migrate(&db).await?;
             tracing::info!("database is up to date");
         }
-        Command::Seed { .. } => {
+        Command::Seed {
+            synthetic, rng_seed, ..
+        } => {
             let db = api::db::connect(&config).await?;
             let report = api::db::prepare(&db, config.demo_map).await?;
-            if report == seed::SeedReport::default() {
+            if let Some(services) = synthetic {
+                let started = std::time::Instant::now();
+                let map = seed::seed_synthetic_map(&db, services, rng_seed).await?;
+                tracing::info!(
+                    "seeded a synthetic map of {} services, {} organizations and {} locations in {:.1?}",
+                    map.services,
+                    map.organizations,
+                    map.locations,
+                    started.elapsed()
+                );
+            } else if report == seed::SeedReport::default() {
                 tracing::info!("nothing to seed: the database already holds data");
             }
         }

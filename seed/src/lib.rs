@@ -1,13 +1,16 @@
 //! What an empty database is filled with: the Belgian reference data, life domains and
-//! languages (always), and the demonstration social map (on request). All data is compiled
-//! into the binary, so `socialmap serve` works from any directory.
+//! languages (always), and the demonstration social map (on request), or a large synthetic
+//! map for benchmarks. All data is compiled into the binary, so `socialmap serve` works from
+//! any directory.
 
 mod demo_map;
 mod insert;
 mod reference;
+mod synthetic;
 
 pub use demo_map::{DEMO_NOTICE, demo_id, seed_demo_map};
 pub use reference::seed_reference_data;
+pub use synthetic::{SyntheticReport, seed_synthetic_map};
 
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
