@@ -50,13 +50,14 @@ pub struct Overrides {
 impl Config {
     /// Reads the layers. `file` is `socialmap.toml` in the working directory unless given;
     /// a missing file is fine, a malformed one is an error.
-    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Config, figment::Error> {
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Config, Box<figment::Error>> {
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file.unwrap_or(Path::new("socialmap.toml"))))
             .merge(Env::raw().only(&["DATABASE_URL"]))
             .merge(Env::prefixed("SOCIALMAP_").only(&["database_url", "data_dir", "listen", "demo_map", "log"]))
             .merge(Serialized::defaults(overrides))
             .extract()
+            .map_err(Box::new)
     }
 
     /// The database to use: the configured URL, else `data_dir/socialmap.sqlite`.
@@ -73,6 +74,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail decides the closure's error type
     fn layers_override_in_order() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -87,14 +89,15 @@ mod tests {
                     demo_map: Some(false),
                     ..Overrides::default()
                 },
-            )?;
+            )
+            .map_err(|e| *e)?;
             assert_eq!(config.listen.port(), 9000);
             assert_eq!(config.data_dir, PathBuf::from("from-env"));
             assert_eq!(config.database_url(), "postgres://generic/db");
             assert!(!config.demo_map);
 
             jail.set_env("SOCIALMAP_DATABASE_URL", "postgres://specific/db");
-            let config = Config::load(None, Overrides::default())?;
+            let config = Config::load(None, Overrides::default()).map_err(|e| *e)?;
             assert_eq!(config.database_url(), "postgres://specific/db");
             Ok(())
         });

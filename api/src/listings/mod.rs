@@ -178,6 +178,9 @@ fn services_where<E: EntityTrait>(table: E, service_id: E::Column, condition: im
         .to_owned()
 }
 
+/// A radius area: service id, radius in km, and its centre's latitude and longitude.
+type RadiusRow = (String, Option<f64>, Option<f64>, Option<f64>);
+
 /// A condition on `service` that holds when the service's area covers the municipality:
 /// the whole country, its region, its province, the municipality itself, or a radius around
 /// one of the service's locations that reaches the municipality's centre.
@@ -210,7 +213,7 @@ pub async fn serving_municipality(
     // Radius areas are few; their distance is checked here rather than in SQL, which
     // neither SQLite nor plain PostgreSQL can do without extensions.
     let centre = Position::new(municipality.latitude, municipality.longitude);
-    let radius_areas: Vec<(String, Option<f64>, Option<f64>, Option<f64>)> = service_area::Entity::find()
+    let radius_areas: Vec<RadiusRow> = service_area::Entity::find()
         .select_only()
         .column(service_area::Column::ServiceId)
         .column(service_area::Column::RadiusKm)

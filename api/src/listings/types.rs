@@ -495,7 +495,7 @@ impl Service {
 
     /// Places available, where the service publishes that.
     async fn capacity(&self) -> Option<Capacity> {
-        (self.0.capacity_available.is_some() || self.0.capacity_maximum.is_some()).then(|| Capacity {
+        (self.0.capacity_available.is_some() || self.0.capacity_maximum.is_some()).then_some(Capacity {
             available: self.0.capacity_available,
             maximum: self.0.capacity_maximum,
             updated_at: self.0.capacity_updated_at,
