@@ -12,12 +12,12 @@ use entity::{
     location, organization, search_key, service, service_area, service_domain, service_language, service_location,
     service_target_group, service_translation,
 };
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::SeedError;
-use crate::insert::insert_all;
+use crate::insert::MapRows;
 
 const DEMO_MAP: &str = include_str!("../data/demo-map.json");
 
@@ -132,19 +132,6 @@ pub fn demo_id(kind: &str, key: &str) -> String {
     Uuid::new_v5(&DEMO_NAMESPACE, format!("{kind}:{key}").as_bytes()).to_string()
 }
 
-#[derive(Default)]
-struct Rows {
-    organizations: Vec<organization::Model>,
-    locations: Vec<location::Model>,
-    services: Vec<service::Model>,
-    translations: Vec<service_translation::Model>,
-    domains: Vec<service_domain::Model>,
-    languages: Vec<service_language::Model>,
-    target_groups: Vec<service_target_group::Model>,
-    service_locations: Vec<service_location::Model>,
-    areas: Vec<service_area::Model>,
-}
-
 /// Loads the demo map in one transaction.
 pub async fn seed_demo_map(db: &DatabaseConnection) -> Result<(), SeedError> {
     let map: DemoMap =
@@ -156,22 +143,12 @@ pub async fn seed_demo_map(db: &DatabaseConnection) -> Result<(), SeedError> {
     }
     let rows = demo_rows(map, Utc::now())?;
 
-    let txn = db.begin().await?;
-    insert_all::<organization::Entity, _, _>(&txn, rows.organizations).await?;
-    insert_all::<location::Entity, _, _>(&txn, rows.locations).await?;
-    insert_all::<service::Entity, _, _>(&txn, rows.services).await?;
-    insert_all::<service_translation::Entity, _, _>(&txn, rows.translations).await?;
-    insert_all::<service_domain::Entity, _, _>(&txn, rows.domains).await?;
-    insert_all::<service_language::Entity, _, _>(&txn, rows.languages).await?;
-    insert_all::<service_target_group::Entity, _, _>(&txn, rows.target_groups).await?;
-    insert_all::<service_location::Entity, _, _>(&txn, rows.service_locations).await?;
-    insert_all::<service_area::Entity, _, _>(&txn, rows.areas).await?;
-    txn.commit().await?;
+    rows.insert(db).await?;
     Ok(())
 }
 
-fn demo_rows(map: DemoMap, now: DateTime<Utc>) -> Result<Rows, SeedError> {
-    let mut rows = Rows::default();
+fn demo_rows(map: DemoMap, now: DateTime<Utc>) -> Result<MapRows, SeedError> {
+    let mut rows = MapRows::default();
     for org in map.organizations {
         let organization_id = demo_id("organization", &org.key);
         let location_ids: HashMap<&str, String> = org

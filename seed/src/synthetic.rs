@@ -16,11 +16,11 @@ use entity::{
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, TransactionTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
 use uuid::Uuid;
 
 use crate::SeedError;
-use crate::insert::insert_all;
+use crate::insert::MapRows;
 
 const SYNTHETIC_NAMESPACE: Uuid = Uuid::from_u128(0x7c1e_55b2_0a4f_4e0d_8f63_2d9a_41c7_b3e8);
 
@@ -113,7 +113,7 @@ pub async fn seed_synthetic_map(
     let id = |kind: &str, n: usize| {
         Uuid::new_v5(&SYNTHETIC_NAMESPACE, format!("{rng_seed}:{kind}:{n}").as_bytes()).to_string()
     };
-    let mut rows = Rows::default();
+    let mut rows = MapRows::default();
     let organizations = services.div_ceil(SERVICES_PER_ORGANIZATION);
     for o in 0..organizations {
         let place = places.choose(&mut rng).expect("places is not empty");
@@ -177,16 +177,7 @@ pub async fn seed_synthetic_map(
         locations: rows.locations.len(),
     };
 
-    let txn = db.begin().await?;
-    insert_all::<organization::Entity, _, _>(&txn, rows.organizations).await?;
-    insert_all::<location::Entity, _, _>(&txn, rows.locations).await?;
-    insert_all::<service::Entity, _, _>(&txn, rows.services).await?;
-    insert_all::<service_domain::Entity, _, _>(&txn, rows.domains).await?;
-    insert_all::<service_language::Entity, _, _>(&txn, rows.languages).await?;
-    insert_all::<service_target_group::Entity, _, _>(&txn, rows.target_groups).await?;
-    insert_all::<service_location::Entity, _, _>(&txn, rows.service_locations).await?;
-    insert_all::<service_area::Entity, _, _>(&txn, rows.areas).await?;
-    txn.commit().await?;
+    rows.insert(db).await?;
     Ok(report)
 }
 
@@ -203,19 +194,7 @@ fn organization_word(rng: &mut StdRng) -> &'static str {
     .expect("words")
 }
 
-#[derive(Default)]
-struct Rows {
-    organizations: Vec<organization::Model>,
-    locations: Vec<location::Model>,
-    services: Vec<service::Model>,
-    domains: Vec<service_domain::Model>,
-    languages: Vec<service_language::Model>,
-    target_groups: Vec<service_target_group::Model>,
-    service_locations: Vec<service_location::Model>,
-    areas: Vec<service_area::Model>,
-}
-
-impl Rows {
+impl MapRows {
     #[allow(clippy::too_many_arguments)]
     fn add_service(
         &mut self,
