@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait};
 
 use crate::config::Config;
 
@@ -39,10 +39,26 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await.context("migration failed")
 }
 
-/// Migrates, then seeds whatever an empty database lacks.
+/// Key of the PostgreSQL advisory lock that serialises `prepare` across replicas.
+const PREPARE_LOCK: i64 = 0x736f_6369_616c; // "social"
+
+/// Migrates, then seeds whatever an empty database lacks. On PostgreSQL, replicas starting
+/// together take turns (an advisory lock held by an open transaction), so only one migrates
+/// and seeds and the others find the work done.
 pub async fn prepare(db: &DatabaseConnection, demo_map: bool) -> anyhow::Result<seed::SeedReport> {
+    let lock = if db.get_database_backend() == DbBackend::Postgres {
+        let txn = db.begin().await?;
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({PREPARE_LOCK})"))
+            .await?;
+        Some(txn)
+    } else {
+        None
+    };
     migrate(db).await?;
     let report = seed::seed_if_empty(db, demo_map).await?;
+    if let Some(txn) = lock {
+        txn.commit().await?;
+    }
     if report.reference_data_loaded {
         tracing::info!("seeded reference data (municipalities, postal codes, life domains, languages)");
     }

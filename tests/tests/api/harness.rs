@@ -15,7 +15,7 @@ pub struct TestApp {
 }
 
 /// A database that exists for one test and is removed after it.
-enum TestDatabase {
+pub enum TestDatabase {
     Sqlite {
         dir: PathBuf,
     },
@@ -27,7 +27,9 @@ enum TestDatabase {
 }
 
 impl TestDatabase {
-    async fn create() -> TestDatabase {
+    /// A new, empty database: an SQLite file, or a PostgreSQL database when
+    /// `TEST_DATABASE_URL` is set.
+    pub async fn create() -> TestDatabase {
         let unique = uuid::Uuid::new_v4().simple().to_string();
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
@@ -51,7 +53,7 @@ impl TestDatabase {
         }
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         match self {
             TestDatabase::Sqlite { dir } => format!("sqlite://{}?mode=rwc", dir.join("socialmap.sqlite").display()),
             TestDatabase::Postgres { url, .. } => url.clone(),

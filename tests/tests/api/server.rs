@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::harness::spawn_app;
+use crate::harness::{TestDatabase, spawn_app};
 
 #[tokio::test]
 async fn health_and_readiness_answer_ok() {
@@ -82,4 +82,37 @@ async fn restarting_on_a_seeded_database_keeps_its_data() {
         .data("{ services { totalCount } organizations { totalCount } }", json!({}))
         .await;
     assert!(data["services"]["totalCount"].as_u64().unwrap() >= 150);
+}
+
+#[tokio::test]
+async fn replicas_starting_together_on_an_empty_postgres_prepare_it_once() {
+    let database = TestDatabase::create().await;
+    if !matches!(database, TestDatabase::Postgres { .. }) {
+        // Replicas share PostgreSQL, never an SQLite file; the SQLite run has nothing to show.
+        return;
+    }
+    let (a, b) = (
+        api::db::connect_url(&database.url()).await.unwrap(),
+        api::db::connect_url(&database.url()).await.unwrap(),
+    );
+    let (first, second) = tokio::join!(api::db::prepare(&a, true), api::db::prepare(&b, true));
+    let (first, second) = (
+        first.expect("first replica prepares"),
+        second.expect("second replica prepares"),
+    );
+    assert!(
+        first.demo_map_loaded != second.demo_map_loaded,
+        "exactly one seeds: {first:?} {second:?}"
+    );
+    assert_eq!(seed_counts(&a).await, seed_counts(&b).await);
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+}
+
+async fn seed_counts(db: &sea_orm::DatabaseConnection) -> (u64, u64) {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    (
+        entity::municipality::Entity::find().count(db).await.unwrap(),
+        entity::service::Entity::find().count(db).await.unwrap(),
+    )
 }
