@@ -1,14 +1,15 @@
 //! GraphQL types of the map. They wrap the sea-orm models and choose what to show, so a new
 //! column never leaks by accident (confidential addresses above all).
 
+use std::hash::Hash;
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Duration, Utc};
 use entity::enums::ServiceAreaKind;
 use entity::{location, organization, service, service_area, service_language};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DbErr};
 
 use super::loaders::{
     AreaOfService, DomainsOfService, LanguagesOfService, LocationsOfOrganization, LocationsOfService, MapLoader,
@@ -94,6 +95,20 @@ pub enum InterpreterKind {
     Volunteer,
 }
 
+/// A list loaded through the request's DataLoader; a key with no rows is an empty list.
+async fn load_list<K, V>(ctx: &Context<'_>, key: K) -> ApiResult<Vec<V>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+    MapLoader: Loader<K, Value = Vec<V>, Error = Arc<DbErr>>,
+{
+    Ok(loader(ctx)
+        .load_one(key)
+        .await
+        .map_err(loader_error)?
+        .unwrap_or_default())
+}
+
 async fn organization_by_id(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Organization>> {
     let found = loader(ctx)
         .load_one(OrganizationById(id.to_owned()))
@@ -142,11 +157,11 @@ impl Organization {
 
     /// Where the organization receives people, ordered by name.
     async fn locations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Location>> {
-        let found = loader(ctx)
-            .load_one(LocationsOfOrganization(self.0.id.clone()))
-            .await
-            .map_err(loader_error)?;
-        Ok(found.unwrap_or_default().into_iter().map(Location).collect())
+        Ok(load_list(ctx, LocationsOfOrganization(self.0.id.clone()))
+            .await?
+            .into_iter()
+            .map(Location)
+            .collect())
     }
 
     /// The organization's services ordered by name, optionally narrowed by `filter`.
@@ -164,11 +179,7 @@ impl Organization {
         };
         if filter.domains.is_empty() && filter.languages.is_empty() && filter.municipality_code.is_none() {
             // The common case, batched over all organizations of the request.
-            let all = loader(ctx)
-                .load_one(ServicesOfOrganization(self.0.id.clone()))
-                .await
-                .map_err(loader_error)?
-                .unwrap_or_default();
+            let all = load_list(ctx, ServicesOfOrganization(self.0.id.clone())).await?;
             return Ok(relay::page_of_slice(page, all.into_iter().map(Service).collect()));
         }
         let (found, total) = super::find_services(db(ctx), reference(ctx), &filter, page).await?;
@@ -355,11 +366,7 @@ impl Service {
         if lang == Lang::Nl {
             return Ok(None);
         }
-        let translations = loader(ctx)
-            .load_one(TranslationsOfService(self.0.id.clone()))
-            .await
-            .map_err(loader_error)?
-            .unwrap_or_default();
+        let translations = load_list(ctx, TranslationsOfService(self.0.id.clone())).await?;
         Ok(translations
             .into_iter()
             .find(|t| t.lang == lang.code())
@@ -367,11 +374,7 @@ impl Service {
     }
 
     async fn locations_of(&self, ctx: &Context<'_>) -> ApiResult<Vec<location::Model>> {
-        Ok(loader(ctx)
-            .load_one(LocationsOfService(self.0.id.clone()))
-            .await
-            .map_err(loader_error)?
-            .unwrap_or_default())
+        load_list(ctx, LocationsOfService(self.0.id.clone())).await
     }
 }
 
@@ -407,11 +410,7 @@ impl Service {
 
     /// The life domains and needs the service helps with.
     async fn domains(&self, ctx: &Context<'_>) -> ApiResult<Vec<LifeDomain>> {
-        let codes = loader(ctx)
-            .load_one(DomainsOfService(self.0.id.clone()))
-            .await
-            .map_err(loader_error)?
-            .unwrap_or_default();
+        let codes = load_list(ctx, DomainsOfService(self.0.id.clone())).await?;
         Ok(codes
             .iter()
             .filter_map(|code| LifeDomain::by_code(reference(ctx), code))
@@ -420,19 +419,19 @@ impl Service {
 
     /// Languages the service works in: spoken by staff, or with an interpreter it arranges.
     async fn languages(&self, ctx: &Context<'_>) -> ApiResult<Vec<ServiceLanguage>> {
-        let found = loader(ctx)
-            .load_one(LanguagesOfService(self.0.id.clone()))
-            .await
-            .map_err(loader_error)?;
-        Ok(found.unwrap_or_default().into_iter().map(ServiceLanguage).collect())
+        Ok(load_list(ctx, LanguagesOfService(self.0.id.clone()))
+            .await?
+            .into_iter()
+            .map(ServiceLanguage)
+            .collect())
     }
 
     async fn target_groups(&self, ctx: &Context<'_>) -> ApiResult<Vec<TargetGroup>> {
-        let found = loader(ctx)
-            .load_one(TargetGroupsOfService(self.0.id.clone()))
-            .await
-            .map_err(loader_error)?;
-        Ok(found.unwrap_or_default().into_iter().map(Into::into).collect())
+        Ok(load_list(ctx, TargetGroupsOfService(self.0.id.clone()))
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     async fn age_min(&self) -> Option<i32> {
@@ -476,11 +475,7 @@ impl Service {
 
     /// Where the service accepts people from.
     async fn area(&self, ctx: &Context<'_>) -> ApiResult<ServiceArea> {
-        let rows = loader(ctx)
-            .load_one(AreaOfService(self.0.id.clone()))
-            .await
-            .map_err(loader_error)?
-            .unwrap_or_default();
+        let rows = load_list(ctx, AreaOfService(self.0.id.clone())).await?;
         let locations = if rows.iter().any(|r| r.kind == ServiceAreaKind::Radius) {
             self.locations_of(ctx).await?
         } else {
