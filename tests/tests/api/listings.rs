@@ -445,10 +445,11 @@ async fn nested_lists_are_batched_not_loaded_per_service() {
         assert_eq!(nodes(&data["services"]).len(), n as usize);
         cost.push(statements.load(Ordering::SeqCst));
     }
-    // One statement per relation and batch (a few relations load in two batches when
-    // another field asks later), never one per service: N+1 would cost hundreds here.
+    // One statement per relation and batch: about a dozen on an idle machine, a few more
+    // when load splits a batch. Loading per service would cost at least 8 relations x 10
+    // services = 80 statements for the small page alone.
     assert!(
-        cost.iter().all(|&c| c <= 16),
+        cost.iter().all(|&c| c <= 40),
         "statements for pages of 10 and 100 services: {cost:?}"
     );
 }
