@@ -60,3 +60,8 @@ text_enum!(
     /// What one service-area row covers.
     ServiceAreaKind { National, Region, Province, Municipality, Radius }
 );
+
+text_enum!(
+    /// Which kind of record a change-log row is about.
+    ChangedResource { Organization, Service, Location }
+);

@@ -13,6 +13,7 @@ pub mod postal_code_municipality;
 pub mod province;
 pub mod region;
 
+pub mod change_log;
 pub mod location;
 pub mod organization;
 pub mod service;

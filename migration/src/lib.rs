@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_reference_data;
 mod m20261123_000002_social_map;
+mod m20261123_000003_change_log;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_reference_data::Migration),
             Box::new(m20261123_000002_social_map::Migration),
+            Box::new(m20261123_000003_change_log::Migration),
         ]
     }
 }
