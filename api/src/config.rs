@@ -60,6 +60,11 @@ impl Config {
             .map_err(Box::new)
     }
 
+    /// This replica's search index: derived from the database, rebuilt when missing.
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("search-index")
+    }
+
     /// The database to use: the configured URL, else `data_dir/socialmap.sqlite`.
     pub fn database_url(&self) -> String {
         match &self.database_url {

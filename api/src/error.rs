@@ -7,6 +7,7 @@ use async_graphql::{Error, ErrorExtensions};
 use crate::listings::ListingsError;
 use crate::reference::ReferenceError;
 use crate::relay::RelayError;
+use crate::search::SearchError;
 
 /// The error codes front ends can rely on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +79,27 @@ impl From<ListingsError> for ApiError {
             ListingsError::Page(e) => e.into(),
             ListingsError::Database(e) => ApiError::new(ErrorCode::Internal, e.to_string()),
         }
+    }
+}
+
+impl From<SearchError> for ApiError {
+    fn from(error: SearchError) -> Self {
+        let code = match error {
+            SearchError::Reference(e) => return e.into(),
+            SearchError::Page(e) => return e.into(),
+            SearchError::UnknownPostalCode(_)
+            | SearchError::AmbiguousPlace
+            | SearchError::BadCoordinates
+            | SearchError::OutsideMap
+            | SearchError::BadRadius(_)
+            | SearchError::RadiusWithoutPlace
+            | SearchError::BadAge(_)
+            | SearchError::TextTooLong(_) => ErrorCode::BadUserInput,
+            SearchError::Locked(_) | SearchError::Io(..) | SearchError::Index(_) | SearchError::Database(_) => {
+                ErrorCode::Internal
+            }
+        };
+        ApiError::new(code, error.to_string())
     }
 }
 

@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 use crate::listings::{self, ListingsQuery, Location, Organization, Service};
 use crate::reference::{Language, LifeDomain, Municipality, ReferenceData, ReferenceQuery};
 use crate::relay::{self, NodeKind};
+use crate::search::{SearchIndex, SearchQuery};
 
 pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
@@ -20,7 +21,7 @@ const MAX_DEPTH: usize = 16;
 const MAX_COMPLEXITY: usize = 5_000;
 
 #[derive(MergedObject, Default)]
-pub struct Query(NodeQuery, ReferenceQuery, ListingsQuery);
+pub struct Query(NodeQuery, ReferenceQuery, ListingsQuery, SearchQuery);
 
 /// Anything with a global id.
 #[derive(Interface)]
@@ -58,10 +59,11 @@ impl NodeQuery {
 }
 
 /// The schema with its shared data. Per-request data (the DataLoader) is added by the handler.
-pub fn build_schema(db: DatabaseConnection, reference: Arc<ReferenceData>) -> AppSchema {
+pub fn build_schema(db: DatabaseConnection, reference: Arc<ReferenceData>, search: Arc<SearchIndex>) -> AppSchema {
     Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .data(db)
         .data(reference)
+        .data(search)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()

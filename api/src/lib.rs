@@ -9,4 +9,5 @@ pub mod graphql;
 pub mod listings;
 pub mod reference;
 pub mod relay;
+pub mod search;
 pub mod server;

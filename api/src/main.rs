@@ -48,6 +48,8 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         rng_seed: u64,
     },
+    /// Rebuild this replica's search index from the database (stop its server first).
+    Reindex,
     /// Print the GraphQL schema (SDL).
     Schema,
 }
@@ -98,6 +100,14 @@ async fn main() -> anyhow::Result<()> {
             } else if report == seed::SeedReport::default() {
                 tracing::info!("nothing to seed: the database already holds data");
             }
+        }
+        Command::Reindex => {
+            let db = api::db::connect(&config).await?;
+            api::db::prepare(&db, config.demo_map).await?;
+            let reference = std::sync::Arc::new(api::reference::ReferenceData::load(&db).await?);
+            let index_dir = config.index_dir();
+            let search = api::search::SearchIndex::open(&index_dir, &db, reference, true).await?;
+            tracing::info!("search index in {} rebuilt", search.dir().display());
         }
         Command::Serve { .. } => {
             let started = std::time::Instant::now();

@@ -96,7 +96,7 @@ impl PageRequest {
     }
 }
 
-fn encode_cursor(position: usize) -> String {
+pub fn encode_cursor(position: usize) -> String {
     URL_SAFE_NO_PAD.encode(format!("at:{position}"))
 }
 

@@ -1,7 +1,9 @@
 //! The HTTP server: GraphQL (POST) and GraphiQL (GET) on `/graphql`, `/healthz`, `/readyz`.
+//! Each server has its own search index, fed by the change log.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
@@ -20,6 +22,7 @@ use crate::config::Config;
 use crate::graphql::{AppSchema, build_schema};
 use crate::listings::MapLoader;
 use crate::reference::ReferenceData;
+use crate::search::{self, SearchIndex};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -28,11 +31,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Loads reference data and builds the schema over an already prepared database.
-    pub async fn new(db: DatabaseConnection) -> anyhow::Result<Self> {
+    /// Loads reference data, opens (or builds) the search index in `index_dir` and starts
+    /// it following the change log, and builds the schema over an already prepared database.
+    pub async fn new(db: DatabaseConnection, index_dir: &Path) -> anyhow::Result<Self> {
         let reference = Arc::new(ReferenceData::load(&db).await?);
+        let search = SearchIndex::open(index_dir, &db, reference.clone(), false).await?;
+        search::follow(&search, db.clone());
         Ok(AppState {
-            schema: build_schema(db.clone(), reference),
+            schema: build_schema(db.clone(), reference, search),
             db,
         })
     }
@@ -80,16 +86,18 @@ pub async fn start(
 ) -> anyhow::Result<RunningServer> {
     let db = crate::db::connect(config).await?;
     crate::db::prepare(&db, config.demo_map).await?;
-    start_with(db, config.listen, shutdown).await
+    start_with(db, config.listen, &config.index_dir(), shutdown).await
 }
 
-/// Serves an already prepared database on `listen` until `shutdown` completes.
+/// Serves an already prepared database on `listen`, with its search index in `index_dir`,
+/// until `shutdown` completes.
 pub async fn start_with(
     db: DatabaseConnection,
     listen: SocketAddr,
+    index_dir: &Path,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
-    let state = AppState::new(db).await?;
+    let state = AppState::new(db, index_dir).await?;
     let listener = TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
     let task = tokio::spawn(async move {

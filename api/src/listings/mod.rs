@@ -5,8 +5,12 @@
 mod loaders;
 mod types;
 
+pub use loaders::LocationsOfService;
 pub use loaders::MapLoader;
-pub use types::{ListingsQuery, Location, Organization, Service};
+pub use types::{Access, LanguageMode, ListingsQuery, Location, Organization, Service, TargetGroup};
+
+/// A listing not verified for this long is stale: search ranks it lower and says so.
+pub const STALE_AFTER_DAYS: i64 = 365;
 
 use entity::enums::ServiceAreaKind;
 use entity::{location, organization, search_key, service, service_area, service_domain, service_language};

@@ -15,14 +15,11 @@ use super::loaders::{
     AreaOfService, DomainsOfService, LanguagesOfService, LocationsOfOrganization, LocationsOfService, MapLoader,
     OrganizationById, ServicesOfOrganization, TargetGroupsOfService, TranslationsOfService,
 };
-use super::{OrganizationFilter, ServiceFilter};
+use super::{OrganizationFilter, STALE_AFTER_DAYS, ServiceFilter};
 use crate::error::{ApiResult, loader_error};
 use crate::reference::types::{Province, Region, reference};
 use crate::reference::{Lang, Language, LifeDomain, Municipality, ReferenceData};
 use crate::relay::{self, NodeKind, Page, PageRequest};
-
-/// A listing not verified for this long is stale: it ranks lower and says so.
-const STALE_AFTER_DAYS: i64 = 365;
 
 fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<MapLoader> {
     ctx.data_unchecked::<DataLoader<MapLoader>>()

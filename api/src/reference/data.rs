@@ -7,6 +7,7 @@ use entity::{
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
 use super::ReferenceError;
+use crate::geo::{Position, distance_km};
 
 /// All reference data, loaded once at start-up.
 pub struct ReferenceData {
@@ -134,6 +135,28 @@ impl ReferenceData {
         self.postal_codes.get(code)
     }
 
+    pub fn municipalities_of_postal_code(&self, code: &str) -> &[String] {
+        self.municipalities_of_postal_code
+            .get(code)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Municipalities whose centre lies within `km` of `centre`.
+    pub fn municipalities_within(&self, centre: Position, km: f64) -> impl Iterator<Item = &municipality::Model> {
+        self.municipalities
+            .values()
+            .filter(move |m| distance_km(centre, Position::new(m.latitude, m.longitude)) <= km)
+    }
+
+    /// The municipality whose centre is nearest to `position`, and how far that centre is.
+    pub fn nearest_municipality(&self, position: Position) -> Option<(&municipality::Model, f64)> {
+        self.municipalities
+            .values()
+            .map(|m| (m, distance_km(position, Position::new(m.latitude, m.longitude))))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
     /// Autocomplete over postal codes, municipality names (nl and fr) and the localities of
     /// postal codes, accent- and case-insensitive: "9300", "alost", "Sint-Niklaas",
     /// "Bruxelles", "Laeken". Exact matches first, then prefixes, then words, then the rest.
@@ -206,6 +229,11 @@ impl ReferenceData {
 
     pub fn domain(&self, code: &str) -> Option<&life_domain::Model> {
         self.domains.iter().find(|d| d.code == code)
+    }
+
+    /// Every domain and need, top-level domains first.
+    pub fn domains(&self) -> impl Iterator<Item = &life_domain::Model> {
+        self.domains.iter()
     }
 
     pub fn top_domains(&self) -> impl Iterator<Item = &life_domain::Model> {

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
@@ -10,8 +11,26 @@ use tokio::sync::oneshot;
 pub struct TestApp {
     pub address: SocketAddr,
     client: reqwest::Client,
-    database: TestDatabase,
+    database: Arc<TestDatabase>,
+    /// Kept for its `Drop`, which removes the directory.
+    _index: IndexDir,
     stop: Option<oneshot::Sender<()>>,
+}
+
+/// A replica's own search-index directory, removed after the test.
+pub struct IndexDir(pub PathBuf);
+
+impl IndexDir {
+    fn create() -> IndexDir {
+        let dir = std::env::temp_dir().join(format!("socialmap-index-{}", uuid::Uuid::new_v4().simple()));
+        IndexDir(dir)
+    }
+}
+
+impl Drop for IndexDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A database that exists for one test and is removed after it.
@@ -110,7 +129,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like `spawn_app`, after `adjust` had the prepared connection (e.g. to count statements).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut DatabaseConnection)) -> TestApp {
-    let database = TestDatabase::create().await;
+    let database = Arc::new(TestDatabase::create().await);
     let mut db = api::db::connect_url(&database.url())
         .await
         .expect("test database opens");
@@ -118,8 +137,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut DatabaseConnection)) -> Tes
         .await
         .expect("test database migrates and seeds");
     adjust(&mut db);
+    serve(database, db, IndexDir::create()).await
+}
+
+async fn serve(database: Arc<TestDatabase>, db: DatabaseConnection, index: IndexDir) -> TestApp {
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = api::server::start_with(db, SocketAddr::from(([127, 0, 0, 1], 0)), async {
+    let server = api::server::start_with(db, SocketAddr::from(([127, 0, 0, 1], 0)), &index.0, async {
         let _ = stopped.await;
     })
     .await
@@ -128,6 +151,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut DatabaseConnection)) -> Tes
         address: server.address,
         client: reqwest::Client::new(),
         database,
+        _index: index,
         stop: Some(stop),
     }
 }
@@ -147,6 +171,18 @@ impl TestApp {
 
     pub fn database_url(&self) -> String {
         self.database.url()
+    }
+
+    /// A connection of the test's own to the app's database, to change it behind the API.
+    pub async fn connect(&self) -> DatabaseConnection {
+        api::db::connect_url(&self.database.url())
+            .await
+            .expect("test database opens")
+    }
+
+    /// Another server on the same database with an index of its own, as a second replica.
+    pub async fn spawn_replica(&self) -> TestApp {
+        serve(self.database.clone(), self.connect().await, IndexDir::create()).await
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -7,4 +7,5 @@ mod harness;
 mod listings;
 mod reference;
 mod schema;
+mod search;
 mod server;

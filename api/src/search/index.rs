@@ -1,0 +1,247 @@
+//! The index on disk: opened, rebuilt when it cannot be trusted, and kept in step with the
+//! change log. One writer per index (tantivy enforces it with a lock file), so each replica
+//! has an index of its own under its data directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use tantivy::schema::Term;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyError};
+use tokio::sync::{Mutex, Notify};
+
+use super::SearchError;
+use super::analysis;
+use super::change_log::{self, LogPosition};
+use super::document::{self, ServiceDocument};
+use super::fields::{Fields, SCHEMA_VERSION};
+use super::query::DomainVocabulary;
+use crate::reference::ReferenceData;
+
+/// Memory the writer may use before it flushes a segment.
+const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+/// How long to wait for a stopping server to release the index.
+const LOCK_PATIENCE: Duration = Duration::from_secs(5);
+/// How often a replica looks at the change log when nobody nudges it.
+pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(250);
+
+pub struct SearchIndex {
+    reader: IndexReader,
+    pub(super) fields: Fields,
+    pub(super) reference: Arc<ReferenceData>,
+    pub(super) vocabulary: DomainVocabulary,
+    dir: PathBuf,
+    writer: Mutex<IndexState>,
+    changed: Notify,
+}
+
+struct IndexState {
+    writer: IndexWriter,
+    position: LogPosition,
+}
+
+/// What the last commit says about the index, in tantivy's commit payload.
+#[derive(Serialize, Deserialize)]
+struct CommitPayload {
+    schema_version: u32,
+    log: LogPosition,
+}
+
+/// What a full build did.
+#[derive(Clone, Copy, Debug)]
+pub struct BuildReport {
+    pub services: usize,
+    pub elapsed: Duration,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, or builds it from the database when it is missing, corrupt or
+    /// of an older schema version (or when `rebuild` asks for it); then catches up with the
+    /// change log.
+    pub async fn open(
+        dir: &Path,
+        db: &DatabaseConnection,
+        reference: Arc<ReferenceData>,
+        rebuild: bool,
+    ) -> Result<Arc<SearchIndex>, SearchError> {
+        let io = |e: std::io::Error| SearchError::Io(dir.to_owned(), e);
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let (schema, fields) = Fields::schema();
+        let (index, position) = match open_existing(dir) {
+            Ok(found) => found,
+            Err(reason) => {
+                tracing::info!(dir = %dir.display(), %reason, "building the search index");
+                std::fs::remove_dir_all(dir).map_err(io)?;
+                std::fs::create_dir_all(dir).map_err(io)?;
+                (Index::create_in_dir(dir, schema)?, None)
+            }
+        };
+        analysis::register(&index);
+        let writer = take_writer(&index, dir).await?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let needs_build = position.is_none() || rebuild;
+        let search = Arc::new(SearchIndex {
+            vocabulary: DomainVocabulary::new(&reference),
+            reader,
+            fields,
+            reference,
+            dir: dir.to_owned(),
+            writer: Mutex::new(IndexState {
+                writer,
+                position: position.unwrap_or_default(),
+            }),
+            changed: Notify::new(),
+        });
+        if needs_build {
+            let report = search.rebuild(db).await?;
+            tracing::info!(
+                services = report.services,
+                "search index built in {:.1?}",
+                report.elapsed
+            );
+        }
+        search.catch_up(db).await?;
+        Ok(search)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    /// Replaces the whole index with the services in the database.
+    pub async fn rebuild(&self, db: &DatabaseConnection) -> Result<BuildReport, SearchError> {
+        let started = Instant::now();
+        let mut state = self.writer.lock().await;
+        // Read the log position first: changes committed while we load are applied again
+        // by the next catch-up, which is harmless.
+        let position = LogPosition::now(db).await?;
+        let documents = document::load_all(db).await?;
+        state.writer.delete_all_documents()?;
+        let services = self.add(&state.writer, &documents)?;
+        self.commit(&mut state, position)?;
+        Ok(BuildReport {
+            services,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// Applies the change-log rows this index has not seen; returns how many services it
+    /// re-indexed.
+    pub async fn catch_up(&self, db: &DatabaseConnection) -> Result<usize, SearchError> {
+        let mut state = self.writer.lock().await;
+        let (changes, position) = state.position.read(db, Utc::now()).await?;
+        if position == state.position {
+            return Ok(0);
+        }
+        let ids = change_log::affected_services(db, &changes).await?;
+        let documents = document::load(db, &ids).await?;
+        for id in &ids {
+            state.writer.delete_term(Term::from_field_text(self.fields.id, id));
+        }
+        self.add(&state.writer, &documents)?;
+        self.commit(&mut state, position)?;
+        Ok(ids.len())
+    }
+
+    /// Asks the follower to look at the change log now rather than at its next tick: the
+    /// replica that made a change then serves it at once.
+    pub fn notify_changed(&self) {
+        self.changed.notify_one();
+    }
+
+    fn add(&self, writer: &IndexWriter, documents: &[ServiceDocument]) -> Result<usize, SearchError> {
+        let mut added = 0;
+        for document in documents.iter().filter(|d| d.searchable()) {
+            writer.add_document(self.fields.document(&self.reference, document))?;
+            added += 1;
+        }
+        Ok(added)
+    }
+
+    fn commit(&self, state: &mut IndexState, position: LogPosition) -> Result<(), SearchError> {
+        let payload = serde_json::to_string(&CommitPayload {
+            schema_version: SCHEMA_VERSION,
+            log: position.clone(),
+        })
+        .map_err(|e| SearchError::Io(self.dir.clone(), e.into()))?;
+        let mut prepared = state.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.reader.reload()?;
+        state.position = position;
+        Ok(())
+    }
+}
+
+/// Follows the change log until the index is dropped (when its server stops).
+pub fn follow(search: &Arc<SearchIndex>, db: DatabaseConnection) {
+    let weak: Weak<SearchIndex> = Arc::downgrade(search);
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(FOLLOW_INTERVAL);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            {
+                let Some(search) = weak.upgrade() else { break };
+                tokio::select! {
+                    _ = interval.tick() => {}
+                    _ = search.changed.notified() => {}
+                }
+                if let Err(error) = search.catch_up(&db).await {
+                    tracing::warn!(%error, "search index could not follow the change log; retrying");
+                }
+            }
+        }
+    });
+}
+
+/// The index's one writer. A server that is stopping in this process may still hold it for a
+/// moment, so a busy lock is retried briefly before it is reported.
+async fn take_writer(index: &Index, dir: &Path) -> Result<IndexWriter, SearchError> {
+    let deadline = Instant::now() + LOCK_PATIENCE;
+    loop {
+        match index.writer(WRITER_MEMORY) {
+            Ok(writer) => return Ok(writer),
+            Err(TantivyError::LockFailure(..)) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(TantivyError::LockFailure(..)) => return Err(SearchError::Locked(dir.to_owned())),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// The index in `dir` and its log position, or why it must be rebuilt.
+fn open_existing(dir: &Path) -> Result<(Index, Option<LogPosition>), String> {
+    if !dir.join("meta.json").exists() {
+        return Err("no index yet".to_owned());
+    }
+    let index = Index::open_in_dir(dir).map_err(|e| format!("unreadable index: {e}"))?;
+    let payload: Option<CommitPayload> = index
+        .load_metas()
+        .map_err(|e| format!("unreadable index metadata: {e}"))?
+        .payload
+        .and_then(|p| serde_json::from_str(&p).ok());
+    let Some(payload) = payload else {
+        return Err("index was never completely built".to_owned());
+    };
+    if payload.schema_version != SCHEMA_VERSION {
+        return Err(format!(
+            "index schema version {} is not the current {SCHEMA_VERSION}",
+            payload.schema_version
+        ));
+    }
+    let damaged = index
+        .validate_checksum()
+        .map_err(|e| format!("index files unreadable: {e}"))?;
+    if !damaged.is_empty() {
+        return Err(format!("{} index files are corrupt", damaged.len()));
+    }
+    Ok((index, Some(payload.log)))
+}

@@ -1,0 +1,492 @@
+//! From a volunteer's question to a tantivy query: the family's place, the filters, and the
+//! free text with typo correction and domain synonyms.
+
+use std::collections::HashMap;
+use std::ops::Bound;
+
+use entity::enums::{Access, TargetGroup};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
+    TermSetQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Term};
+use tantivy::{Searcher, TantivyError};
+
+use super::SearchError;
+use super::analysis::{LANGS, words};
+use super::fields::{Coverage, Fields, enum_term, target_group_term};
+use crate::geo::Position;
+use crate::reference::{Lang, ReferenceData};
+
+/// Longer text is not a search but a paste; refusing it keeps queries cheap.
+pub const MAX_TEXT_CHARS: usize = 500;
+/// Words beyond these are ignored.
+const MAX_WORDS: usize = 16;
+/// A point further than this from every municipality centre is not on our map.
+const MAX_KM_FROM_MAP: f64 = 30.0;
+pub const MAX_RADIUS_KM: f64 = 300.0;
+
+/// Boosts of the text fields: a word in a service's name says more than one in its
+/// description; the organization name and domain words say least.
+const NAME_BOOST: f32 = 2.0;
+const DESCRIPTION_BOOST: f32 = 1.0;
+const CONTEXT_BOOST: f32 = 0.7;
+/// Score of a domain the query names by label or synonym ("huis zoeken" → housing), about
+/// what a good word match in a description earns.
+const SYNONYM_SCORE: f32 = 3.0;
+/// Weight of a word that names a domain, against 1 for the others.
+const NAMING_WORD_WEIGHT: f32 = 0.3;
+/// Corrections kept per misspelt word, most frequent first.
+const CORRECTIONS_PER_WORD: usize = 3;
+
+/// The family's place.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Near {
+    PostalCode(String),
+    Municipality(String),
+    Position(Position),
+}
+
+/// One search, as the domain sees it; GraphQL input maps onto it.
+#[derive(Clone, Debug)]
+pub struct SearchRequest {
+    pub text: Option<String>,
+    pub near: Option<Near>,
+    pub radius_km: Option<f64>,
+    pub domains: Vec<String>,
+    pub languages: Vec<String>,
+    pub include_interpreted: bool,
+    pub target_groups: Vec<TargetGroup>,
+    pub age: Option<i32>,
+    pub free_only: bool,
+    pub access: Option<Access>,
+    pub lang: Lang,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest {
+            text: None,
+            near: None,
+            radius_km: None,
+            domains: Vec::new(),
+            languages: Vec::new(),
+            include_interpreted: true,
+            target_groups: Vec::new(),
+            age: None,
+            free_only: false,
+            access: None,
+            lang: Lang::Nl,
+        }
+    }
+}
+
+/// The family's place resolved: where distances are measured from, and the index terms of
+/// the areas that cover it.
+#[derive(Clone, Debug)]
+pub struct ResolvedPlace {
+    pub position: Position,
+    pub coverage: Vec<String>,
+}
+
+/// A language asked for, as one of the codes it matches: `exact` when it is the code asked
+/// for, not a relative through its macrolanguage.
+#[derive(Clone, Debug)]
+pub struct WantedLanguage {
+    pub code: String,
+    pub exact: bool,
+}
+
+/// A request checked against reference data, ready to run.
+pub struct Plan {
+    pub place: Option<ResolvedPlace>,
+    pub radius_km: Option<f64>,
+    pub languages: Vec<WantedLanguage>,
+    pub include_interpreted: bool,
+    /// Domain codes that explain a hit: the ones filtered on and the ones the text named.
+    pub explaining_domains: Vec<String>,
+    /// The text part alone (for scoring and snippets), if there was text.
+    pub text_query: Option<Box<dyn Query>>,
+    /// Text and filters together: what a hit must match.
+    pub query: Box<dyn Query>,
+}
+
+impl SearchRequest {
+    pub fn plan(
+        &self,
+        reference: &ReferenceData,
+        fields: &Fields,
+        vocabulary: &DomainVocabulary,
+        searcher: &Searcher,
+    ) -> Result<Plan, SearchError> {
+        let place = self
+            .near
+            .as_ref()
+            .map(|near| resolve_place(reference, near))
+            .transpose()?;
+        if let Some(km) = self.radius_km {
+            if !(km > 0.0 && km <= MAX_RADIUS_KM) {
+                return Err(SearchError::BadRadius(km));
+            }
+            if place.is_none() {
+                return Err(SearchError::RadiusWithoutPlace);
+            }
+        }
+        if let Some(age) = self.age
+            && !(0..=130).contains(&age)
+        {
+            return Err(SearchError::BadAge(age));
+        }
+        let text = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        if let Some(text) = text
+            && text.chars().count() > MAX_TEXT_CHARS
+        {
+            return Err(SearchError::TextTooLong(text.chars().count()));
+        }
+
+        let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut explaining_domains = Vec::new();
+        if !self.domains.is_empty() {
+            let codes = reference.expand_domains(&self.domains)?;
+            filters.push((Occur::Must, terms_query(fields.domain, &codes)));
+            explaining_domains.extend(codes);
+        }
+        let languages = wanted_languages(reference, &self.languages)?;
+        if !languages.is_empty() {
+            let codes: Vec<String> = languages.iter().map(|l| l.code.clone()).collect();
+            let mut either = vec![(Occur::Should, terms_query(fields.staff_language, &codes))];
+            if self.include_interpreted {
+                either.push((Occur::Should, terms_query(fields.interpreted_language, &codes)));
+            }
+            filters.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+        }
+        if !self.target_groups.is_empty() {
+            // A service for everyone serves every group.
+            let mut groups: Vec<String> = self.target_groups.iter().map(|g| target_group_term(*g)).collect();
+            groups.push(target_group_term(TargetGroup::Everyone));
+            filters.push((Occur::Must, terms_query(fields.target_group, &groups)));
+        }
+        if let Some(age) = self.age {
+            let age = i64::from(age);
+            filters.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Unbounded,
+                    Bound::Included(Term::from_field_i64(fields.age_min, age)),
+                )),
+            ));
+            filters.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(fields.age_max, age)),
+                    Bound::Unbounded,
+                )),
+            ));
+        }
+        if self.free_only {
+            filters.push((
+                Occur::Must,
+                terms_query(fields.cost, &[enum_term(&entity::enums::Cost::Free)]),
+            ));
+        }
+        if let Some(access) = self.access {
+            filters.push((Occur::Must, terms_query(fields.access, &[enum_term(&access)])));
+        }
+        // Within a radius, a service may qualify by a location instead of its area: the
+        // collector checks both. Otherwise coverage is a term lookup.
+        if let (Some(place), None) = (&place, self.radius_km) {
+            filters.push((Occur::Must, terms_query(fields.area, &place.coverage)));
+        }
+
+        let text_query = match text {
+            Some(text) => {
+                let (query, named_domains) = text_query(fields, vocabulary, searcher, text)?;
+                explaining_domains.extend(named_domains);
+                Some(query)
+            }
+            None => None,
+        };
+        explaining_domains.sort();
+        explaining_domains.dedup();
+
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = filters
+            .into_iter()
+            // Filters decide what matches; only the text scores.
+            .map(|(occur, query)| (occur, Box::new(BoostQuery::new(query, 0.0)) as Box<dyn Query>))
+            .collect();
+        if let Some(text_query) = &text_query {
+            clauses.push((Occur::Must, text_query.box_clone()));
+        }
+        let query: Box<dyn Query> = if clauses.is_empty() {
+            Box::new(tantivy::query::AllQuery)
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        };
+        Ok(Plan {
+            place,
+            radius_km: self.radius_km,
+            languages,
+            include_interpreted: self.include_interpreted,
+            explaining_domains,
+            text_query,
+            query,
+        })
+    }
+}
+
+fn terms_query(field: Field, values: &[String]) -> Box<dyn Query> {
+    Box::new(TermSetQuery::new(
+        values.iter().map(|v| Term::from_field_text(field, v)),
+    ))
+}
+
+fn resolve_place(reference: &ReferenceData, near: &Near) -> Result<ResolvedPlace, SearchError> {
+    let coverage_of = |codes: &[String]| {
+        let mut terms: Vec<String> = codes
+            .iter()
+            .flat_map(|code| Coverage::of_municipality(reference, code))
+            .collect();
+        terms.sort();
+        terms.dedup();
+        terms
+    };
+    match near {
+        Near::PostalCode(code) => {
+            let code = code.trim();
+            let postal_code = reference
+                .postal_code(code)
+                .ok_or_else(|| SearchError::UnknownPostalCode(code.to_owned()))?;
+            let municipalities = reference.municipalities_of_postal_code(code);
+            let first = municipalities
+                .first()
+                .and_then(|m| reference.municipality(m))
+                .ok_or_else(|| SearchError::UnknownPostalCode(code.to_owned()))?;
+            let position = match (postal_code.latitude, postal_code.longitude) {
+                (Some(latitude), Some(longitude)) => Position::new(latitude, longitude),
+                _ => Position::new(first.latitude, first.longitude),
+            };
+            Ok(ResolvedPlace {
+                position,
+                coverage: coverage_of(municipalities),
+            })
+        }
+        Near::Municipality(code) => {
+            let municipality = reference.require_municipality(code.trim())?;
+            Ok(ResolvedPlace {
+                position: Position::new(municipality.latitude, municipality.longitude),
+                coverage: coverage_of(std::slice::from_ref(&municipality.code)),
+            })
+        }
+        Near::Position(position) => {
+            if !(-90.0..=90.0).contains(&position.latitude) || !(-180.0..=180.0).contains(&position.longitude) {
+                return Err(SearchError::BadCoordinates);
+            }
+            // Without municipal borders, a point belongs to the municipality whose centre is
+            // nearest: right for coverage in all but border streets.
+            let (municipality, _) = reference
+                .nearest_municipality(*position)
+                .filter(|(_, km)| *km <= MAX_KM_FROM_MAP)
+                .ok_or(SearchError::OutsideMap)?;
+            Ok(ResolvedPlace {
+                position: *position,
+                coverage: coverage_of(std::slice::from_ref(&municipality.code)),
+            })
+        }
+    }
+}
+
+fn wanted_languages(reference: &ReferenceData, inputs: &[String]) -> Result<Vec<WantedLanguage>, SearchError> {
+    let mut wanted: Vec<WantedLanguage> = Vec::new();
+    for input in inputs {
+        let asked = reference.normalize_language(input)?.code.clone();
+        for code in reference.matching_languages(&asked) {
+            let exact = code == asked;
+            match wanted.iter_mut().find(|w| w.code == code) {
+                Some(known) => known.exact |= exact,
+                None => wanted.push(WantedLanguage { code, exact }),
+            }
+        }
+    }
+    Ok(wanted)
+}
+
+/// The text as a query over every language's fields, and the domains it names.
+///
+/// Words that name a domain ("huis zoeken" → housing) count mostly through that domain: on
+/// their own they would rank "open huis" above every housing service.
+fn text_query(
+    fields: &Fields,
+    vocabulary: &DomainVocabulary,
+    searcher: &Searcher,
+    text: &str,
+) -> Result<(Box<dyn Query>, Vec<String>), SearchError> {
+    let raw_words: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_WORDS)
+        .collect();
+    // Each word as each language's analyzer sees it (nothing if it is a stop word there).
+    let analysed: Vec<Vec<(usize, String)>> = LANGS
+        .iter()
+        .map(|lang| {
+            raw_words
+                .iter()
+                .enumerate()
+                .filter_map(|(at, raw)| words(*lang, raw).into_iter().next().map(|w| (at, w)))
+                .collect()
+        })
+        .collect();
+    let (named, naming_words) = vocabulary.named_in(&analysed);
+
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for at in 0..raw_words.len() {
+        let forms: Vec<(usize, &String)> = analysed
+            .iter()
+            .enumerate()
+            .filter_map(|(i, seq)| seq.iter().find(|(a, _)| *a == at).map(|(_, w)| (i, w)))
+            .collect();
+        let known = forms.iter().try_fold(false, |known, (i, word)| {
+            Ok::<_, TantivyError>(known || is_indexed(searcher, fields, *i, word)?)
+        })?;
+        let weight = if naming_words.contains(&at) {
+            NAMING_WORD_WEIGHT
+        } else {
+            1.0
+        };
+        for (i, word) in forms {
+            let terms = if known {
+                vec![word.clone()]
+            } else if word.chars().count() >= 5 {
+                corrections(searcher, fields, i, word)?
+            } else {
+                Vec::new()
+            };
+            for term in terms {
+                for (field, boost) in [
+                    (fields.name[i], NAME_BOOST),
+                    (fields.description[i], DESCRIPTION_BOOST),
+                    (fields.context[i], CONTEXT_BOOST),
+                ] {
+                    let query = TermQuery::new(Term::from_field_text(field, &term), IndexRecordOption::WithFreqs);
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(query), boost * weight)),
+                    ));
+                }
+            }
+        }
+    }
+    for code in &named {
+        let query = TermQuery::new(Term::from_field_text(fields.domain, code), IndexRecordOption::Basic);
+        clauses.push((
+            Occur::Should,
+            Box::new(ConstScoreQuery::new(Box::new(query), SYNONYM_SCORE)),
+        ));
+    }
+    let query: Box<dyn Query> = if clauses.is_empty() {
+        Box::new(EmptyQuery)
+    } else {
+        Box::new(BooleanQuery::new(clauses))
+    };
+    Ok((query, named))
+}
+
+fn text_fields(fields: &Fields, lang_index: usize) -> [Field; 3] {
+    [
+        fields.name[lang_index],
+        fields.description[lang_index],
+        fields.context[lang_index],
+    ]
+}
+
+fn is_indexed(searcher: &Searcher, fields: &Fields, lang_index: usize, word: &str) -> Result<bool, TantivyError> {
+    for field in text_fields(fields, lang_index) {
+        if searcher.doc_freq(&Term::from_field_text(field, word))? > 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Indexed words one typo away from `word` (two for words of 10 letters or more), the most
+/// frequent first: "huurcontrat" → "huurcontract".
+fn corrections(
+    searcher: &Searcher,
+    fields: &Fields,
+    lang_index: usize,
+    word: &str,
+) -> Result<Vec<String>, TantivyError> {
+    let distance = if word.chars().count() >= 10 { 2 } else { 1 };
+    let mut found: HashMap<String, u64> = HashMap::new();
+    for field in text_fields(fields, lang_index) {
+        let automaton = FuzzyTermQuery::new(Term::from_field_text(field, word), distance, true).automaton()?;
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(field)?;
+            let mut stream = inverted.terms().search(&automaton).into_stream()?;
+            while stream.advance() {
+                if let Ok(term) = std::str::from_utf8(stream.key()) {
+                    *found.entry(term.to_owned()).or_default() += u64::from(stream.value().doc_freq);
+                }
+            }
+        }
+    }
+    let mut found: Vec<(String, u64)> = found.into_iter().collect();
+    found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(found
+        .into_iter()
+        .take(CORRECTIONS_PER_WORD)
+        .map(|(term, _)| term)
+        .collect())
+}
+
+/// Domain labels and synonyms as analysed word sequences, to see which domains a query names.
+pub struct DomainVocabulary {
+    phrases: Vec<(String, usize, Vec<String>)>,
+}
+
+impl DomainVocabulary {
+    pub fn new(reference: &ReferenceData) -> Self {
+        let mut phrases = Vec::new();
+        for domain in reference.domains() {
+            for (i, lang) in LANGS.into_iter().enumerate() {
+                let mut texts = vec![super::fields::label(domain, lang).to_owned()];
+                texts.extend(
+                    reference
+                        .synonyms_of(&domain.code)
+                        .iter()
+                        .filter(|s| s.lang == lang.code())
+                        .map(|s| s.synonym.clone()),
+                );
+                for text in texts {
+                    let analysed = words(lang, &text);
+                    if !analysed.is_empty() {
+                        phrases.push((domain.code.clone(), i, analysed));
+                    }
+                }
+            }
+        }
+        DomainVocabulary { phrases }
+    }
+
+    /// Domains whose label or a synonym appears, word for word after analysis, in a query
+    /// analysed per language (`(word position, word)` per language); and the positions of the
+    /// words that named them.
+    pub fn named_in(&self, query: &[Vec<(usize, String)>]) -> (Vec<String>, Vec<usize>) {
+        let mut named = Vec::new();
+        let mut naming_words = Vec::new();
+        for (code, i, phrase) in &self.phrases {
+            let seq = &query[*i];
+            for window in seq.windows(phrase.len()) {
+                if window.iter().map(|(_, w)| w).eq(phrase.iter()) {
+                    named.push(code.clone());
+                    naming_words.extend(window.iter().map(|(at, _)| *at));
+                }
+            }
+        }
+        named.sort();
+        named.dedup();
+        naming_words.sort_unstable();
+        naming_words.dedup();
+        (named, naming_words)
+    }
+}
