@@ -6,6 +6,7 @@ mod harness;
 
 mod listings;
 mod reference;
+mod relevance;
 mod schema;
 mod search;
 mod server;

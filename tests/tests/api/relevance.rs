@@ -1,0 +1,80 @@
+//! The relevance set: realistic requests as volunteers and social workers type them, each with
+//! the demo services that must be in the top 5 (`tests/relevance/requests.json`). The test
+//! prints precision@5 and fails below `PRECISION_BAR`.
+//!
+//! Precision@5 here is, per request, the share of its expected services found in the top 5
+//! (out of at most 5), averaged over all requests.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::harness::spawn_app;
+
+const PRECISION_BAR: f64 = 0.9;
+
+#[tokio::test]
+async fn precision_at_5_over_the_relevance_set_meets_the_bar() {
+    let requests: Vec<Value> =
+        serde_json::from_str(include_str!("../../relevance/requests.json")).expect("the relevance set is JSON");
+    assert!(requests.len() >= 40, "the set has {} requests", requests.len());
+    let app = spawn_app().await;
+    let keys_by_id: HashMap<String, String> = requests
+        .iter()
+        .flat_map(|r| r["expected"].as_array().unwrap().iter())
+        .map(|key| {
+            let key = key.as_str().unwrap().to_owned();
+            let id = api::relay::global_id(api::relay::NodeKind::Service, &seed::demo_id("service", &key));
+            (id.0, key)
+        })
+        .collect();
+
+    let mut total = 0.0;
+    let mut misses = Vec::new();
+    for request in &requests {
+        let data = app
+            .data(
+                "query($input: ServiceSearchInput!) { searchServices(input: $input, first: 5) { edges { node { id name } } } }",
+                json!({ "input": request["input"] }),
+            )
+            .await;
+        let top: Vec<String> = data["searchServices"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let id = e["node"]["id"].as_str().unwrap();
+                keys_by_id
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| e["node"]["name"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        let expected: Vec<&str> = request["expected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        let found = expected.iter().filter(|k| top.iter().any(|t| t == *k)).count();
+        let precision = found as f64 / expected.len().min(5) as f64;
+        total += precision;
+        if precision < 1.0 {
+            misses.push(format!(
+                "  {:.2} {} — {}\n       expected {expected:?}\n       got      {top:?}",
+                precision, request["input"], request["description"]
+            ));
+        }
+    }
+    let precision = total / requests.len() as f64;
+    println!(
+        "precision@5 over {} requests: {precision:.3} (bar {PRECISION_BAR})\n{}",
+        requests.len(),
+        misses.join("\n")
+    );
+    assert!(
+        precision >= PRECISION_BAR,
+        "precision@5 {precision:.3} is below {PRECISION_BAR}:\n{}",
+        misses.join("\n")
+    );
+}
