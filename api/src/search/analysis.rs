@@ -3,6 +3,8 @@
 //! language's Snowball stemmer ("woningen" = "woning"). Queries go through the same analyzer
 //! as the field they are matched against.
 
+use std::cell::RefCell;
+
 use tantivy::Index;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
@@ -58,15 +60,22 @@ fn register_on(manager: &TokenizerManager) {
     }
 }
 
+thread_local! {
+    /// Building an analyzer builds its stop-word set; queries reuse one per thread.
+    static ANALYZERS: RefCell<[TextAnalyzer; 3]> = RefCell::new(LANGS.map(analyzer));
+}
+
 /// The searchable words of `text` in `lang`, in order.
 pub fn words(lang: Lang, text: &str) -> Vec<String> {
-    let mut analyzer = analyzer(lang);
-    let mut stream = analyzer.token_stream(text);
-    let mut words = Vec::new();
-    while let Some(token) = stream.next() {
-        words.push(token.text.clone());
-    }
-    words
+    let at = LANGS.iter().position(|l| *l == lang).unwrap_or(0);
+    ANALYZERS.with_borrow_mut(|analyzers| {
+        let mut stream = analyzers[at].token_stream(text);
+        let mut words = Vec::new();
+        while let Some(token) = stream.next() {
+            words.push(token.text.clone());
+        }
+        words
+    })
 }
 
 #[cfg(test)]

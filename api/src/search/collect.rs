@@ -3,13 +3,15 @@
 //! just the page.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::fields::{LanguageOffer, unpack_position};
+use entity::enums::LanguageMode;
+
 use super::query::{ResolvedPlace, WantedLanguage};
 use super::rank::{self, Signals};
 use crate::geo::distance_km;
@@ -102,7 +104,11 @@ impl Collector for RankingCollector<'_> {
             segment_ord,
             place: self.place.cloned(),
             radius_km: self.radius_km,
-            languages: self.languages.to_vec(),
+            languages: self
+                .languages
+                .iter()
+                .map(|w| (LanguageOffer::packed_code(&w.code), w.exact))
+                .collect(),
             include_interpreted: self.include_interpreted,
             scored_by_text: self.scored_by_text,
             now: self.now,
@@ -111,12 +117,12 @@ impl Collector for RankingCollector<'_> {
             location: fast.u64("location")?,
             confidential_location: fast.u64("confidential_location")?,
             language_offer: fast.u64("language_offer")?,
-            verified_at: fast.i64("verified_at")?,
-            closed: fast.u64("closed")?,
+            freshness: fast.i64("freshness")?,
+            offers: Vec::new(),
             domain_counts: vec![0; domains.as_ref().map_or(0, |d| d.num_terms())],
             domains,
             covering_ords,
-            language_counts: HashMap::new(),
+            language_counts: Vec::new(),
             best: BinaryHeap::new(),
             total: 0,
         })
@@ -148,7 +154,8 @@ pub struct RankingSegmentCollector {
     segment_ord: SegmentOrdinal,
     place: Option<ResolvedPlace>,
     radius_km: Option<f64>,
-    languages: Vec<WantedLanguage>,
+    /// Wanted languages as `LanguageOffer::packed_code`, and whether each is exact.
+    languages: Vec<(u64, bool)>,
     include_interpreted: bool,
     scored_by_text: bool,
     now: i64,
@@ -157,12 +164,14 @@ pub struct RankingSegmentCollector {
     location: Column<u64>,
     confidential_location: Column<u64>,
     language_offer: Column<u64>,
-    verified_at: Column<i64>,
-    closed: Column<u64>,
+    freshness: Column<i64>,
+    /// The hit's language offers, reused from hit to hit.
+    offers: Vec<u64>,
     domains: Option<StrColumn>,
     domain_counts: Vec<usize>,
     covering_ords: Option<(StrColumn, Vec<u64>)>,
-    language_counts: HashMap<u64, usize>,
+    /// Per `LanguageOffer::packed_code`.
+    language_counts: Vec<(u64, usize)>,
     best: BinaryHeap<Reverse<Ranked>>,
     total: usize,
 }
@@ -188,18 +197,20 @@ impl RankingSegmentCollector {
         distance.is_some_and(|d| d.km <= radius) || areas.term_ords(doc).any(|ord| ords.contains(&ord))
     }
 
-    fn language_fit(&self, doc: DocId) -> Option<f32> {
+    fn language_fit(&self, offers: &[u64]) -> Option<f32> {
         if self.languages.is_empty() {
             return None;
         }
-        let fit = self
-            .language_offer
-            .values_for_doc(doc)
-            .map(LanguageOffer::unpack)
-            .filter(|offer| self.include_interpreted || offer.mode == entity::enums::LanguageMode::Staff)
-            .filter_map(|offer| {
-                let wanted = self.languages.iter().find(|w| w.code == offer.code)?;
-                Some(rank::language_fit(offer.mode, wanted.exact))
+        let fit = offers
+            .iter()
+            .copied()
+            .filter_map(|value| {
+                let mode = LanguageOffer::mode_of(value);
+                if !self.include_interpreted && mode == LanguageMode::Interpreter {
+                    return None;
+                }
+                let (_, exact) = self.languages.iter().find(|(code, _)| *code == value >> 8)?;
+                Some(rank::language_fit(mode, *exact))
             })
             .fold(0.0, f32::max);
         Some(fit)
@@ -214,8 +225,12 @@ impl SegmentCollector for RankingSegmentCollector {
         if !self.covers(doc, distance) {
             return;
         }
-        let language_fit = self.language_fit(doc);
+        let mut offers = std::mem::take(&mut self.offers);
+        offers.clear();
+        offers.extend(self.language_offer.values_for_doc(doc));
+        let language_fit = self.language_fit(&offers);
         if language_fit == Some(0.0) {
+            self.offers = offers;
             return;
         }
         self.total += 1;
@@ -224,33 +239,46 @@ impl SegmentCollector for RankingSegmentCollector {
                 self.domain_counts[ord as usize] += 1;
             }
         }
-        // Counted by packed code (mode bit dropped): no allocation per hit.
-        let mut languages: Vec<u64> = self.language_offer.values_for_doc(doc).map(|v| v >> 8).collect();
-        languages.sort_unstable();
-        languages.dedup();
-        for code in languages {
-            *self.language_counts.entry(code).or_default() += 1;
+        // Counted by packed code: a language offered both by staff and through an
+        // interpreter (adjacent values) counts once. A few dozen languages: a list beats a map.
+        let mut previous = None;
+        for code in offers.iter().map(|v| v >> 8) {
+            if previous != Some(code) {
+                match self.language_counts.iter_mut().find(|(c, _)| *c == code) {
+                    Some((_, count)) => *count += 1,
+                    None => self.language_counts.push((code, 1)),
+                }
+            }
+            previous = Some(code);
+        }
+        self.offers = offers;
+        if self.keep == 0 {
+            return;
         }
 
-        let stale = rank::is_stale(self.verified_at.first(doc).unwrap_or(0), self.now);
+        let freshness = self.freshness.first(doc).unwrap_or(0);
+        let stale = rank::is_stale(freshness >> 1, self.now);
         let signals = Signals {
             text_score: self.scored_by_text.then_some(score),
             language_fit,
             distance_km: self.place.as_ref().map(|_| distance.map(|d| d.km)),
             stale,
-            temporarily_closed: self.closed.first(doc) == Some(1),
+            temporarily_closed: freshness & 1 == 1,
         };
+        let score = rank::score(&signals);
+        let full = self.best.len() >= self.keep;
+        // Most hits cannot make the page: skip them before reading their tie-breaker.
+        if full && self.best.peek().is_some_and(|worst| score < worst.0.0.score) {
+            return;
+        }
         let hit = RankedHit {
-            score: rank::score(&signals),
+            score,
             tie_breaker: self.tie_breaker.first(doc).unwrap_or(0),
             address: DocAddress::new(self.segment_ord, doc),
             distance,
             stale,
         };
-        if self.keep == 0 {
-            return;
-        }
-        if self.best.len() < self.keep {
+        if !full {
             self.best.push(Reverse(Ranked(hit)));
         } else if let Some(worst) = self.best.peek()
             && hit.rank_cmp(&worst.0.0) == Ordering::Greater

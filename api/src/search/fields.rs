@@ -17,7 +17,7 @@ use crate::reference::{Lang, ReferenceData};
 
 /// Bump when the schema or what goes into a document changes: `serve` then rebuilds the
 /// index instead of reading one it would misunderstand.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Ages outside any service's range, for services without a lower or upper bound.
 pub const AGE_FLOOR: i64 = 0;
@@ -49,10 +49,9 @@ pub struct Fields {
     pub location: Field,
     /// The same for confidential locations: they count for distance, reported coarsely.
     pub confidential_location: Field,
-    /// Unix seconds of the last verification, 0 when never verified.
-    pub verified_at: Field,
-    /// 1 when temporarily closed.
-    pub closed: Field,
+    /// Unix seconds of the last verification (0 when never verified) times two, plus one
+    /// when temporarily closed: ranking reads both at once.
+    pub freshness: Field,
 }
 
 impl Fields {
@@ -93,8 +92,7 @@ impl Fields {
             area: builder.add_text_field("area", STRING | FAST),
             location: builder.add_u64_field("location", FAST),
             confidential_location: builder.add_u64_field("confidential_location", FAST),
-            verified_at: builder.add_i64_field("verified_at", FAST),
-            closed: builder.add_u64_field("closed", FAST),
+            freshness: builder.add_i64_field("freshness", FAST),
         };
         (builder.build(), fields)
     }
@@ -148,20 +146,24 @@ impl Fields {
             out.add_text(self.domain, code);
         }
 
+        let mut offers = Vec::new();
         for language in &doc.languages {
             let field = match language.mode {
                 LanguageMode::Staff => self.staff_language,
                 LanguageMode::Interpreter => self.interpreted_language,
             };
             out.add_text(field, &language.language_code);
-            out.add_u64(
-                self.language_offer,
+            offers.push(
                 LanguageOffer {
                     code: language.language_code.clone(),
                     mode: language.mode,
                 }
                 .packed(),
             );
+        }
+        offers.sort_unstable();
+        for offer in offers {
+            out.add_u64(self.language_offer, offer);
         }
 
         if doc.target_groups.is_empty() {
@@ -188,13 +190,10 @@ impl Fields {
                 out.add_u64(field, pack_position(Position::new(latitude, longitude)));
             }
         }
+        let verified_at = service.last_verified_at.map_or(0, |at| at.timestamp());
         out.add_i64(
-            self.verified_at,
-            service.last_verified_at.map_or(0, |at| at.timestamp()),
-        );
-        out.add_u64(
-            self.closed,
-            u64::from(service.status == ServiceStatus::TemporarilyClosed),
+            self.freshness,
+            verified_at * 2 + i64::from(service.status == ServiceStatus::TemporarilyClosed),
         );
         out
     }
@@ -297,20 +296,28 @@ pub struct LanguageOffer {
 
 impl LanguageOffer {
     pub fn packed(&self) -> u64 {
-        let letters = self.code.bytes().take(7).fold(0u64, |acc, b| (acc << 8) | u64::from(b));
-        (letters << 8) | u64::from(self.mode == LanguageMode::Interpreter)
+        (Self::packed_code(&self.code) << 8) | u64::from(self.mode == LanguageMode::Interpreter)
     }
 
-    pub fn unpack(value: u64) -> LanguageOffer {
-        let mode = if value & 1 == 1 {
+    /// The code's letters as a number: `packed() >> 8`. Values of one service sort by it, so
+    /// a language offered in both modes is adjacent.
+    pub fn packed_code(code: &str) -> u64 {
+        code.bytes().take(7).fold(0u64, |acc, b| (acc << 8) | u64::from(b))
+    }
+
+    pub fn mode_of(value: u64) -> LanguageMode {
+        if value & 1 == 1 {
             LanguageMode::Interpreter
         } else {
             LanguageMode::Staff
-        };
+        }
+    }
+
+    pub fn unpack(value: u64) -> LanguageOffer {
         let bytes: Vec<u8> = (value >> 8).to_be_bytes().into_iter().filter(|b| *b != 0).collect();
         LanguageOffer {
             code: String::from_utf8_lossy(&bytes).into_owned(),
-            mode,
+            mode: Self::mode_of(value),
         }
     }
 }

@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use tantivy::schema::Term;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyError};
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::Mutex;
 
 use super::SearchError;
 use super::analysis;
@@ -35,7 +35,6 @@ pub struct SearchIndex {
     pub(super) vocabulary: DomainVocabulary,
     dir: PathBuf,
     writer: Mutex<IndexState>,
-    changed: Notify,
 }
 
 struct IndexState {
@@ -93,7 +92,6 @@ impl SearchIndex {
                 writer,
                 position: position.unwrap_or_default(),
             }),
-            changed: Notify::new(),
         });
         if needs_build {
             let report = search.rebuild(db).await?;
@@ -150,12 +148,6 @@ impl SearchIndex {
         Ok(ids.len())
     }
 
-    /// Asks the follower to look at the change log now rather than at its next tick: the
-    /// replica that made a change then serves it at once.
-    pub fn notify_changed(&self) {
-        self.changed.notify_one();
-    }
-
     fn add(&self, writer: &IndexWriter, documents: &[ServiceDocument]) -> Result<usize, SearchError> {
         let mut added = 0;
         for document in documents.iter().filter(|d| d.searchable()) {
@@ -187,15 +179,10 @@ pub fn follow(search: &Arc<SearchIndex>, db: DatabaseConnection) {
         let mut interval = tokio::time::interval(FOLLOW_INTERVAL);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            {
-                let Some(search) = weak.upgrade() else { break };
-                tokio::select! {
-                    _ = interval.tick() => {}
-                    _ = search.changed.notified() => {}
-                }
-                if let Err(error) = search.catch_up(&db).await {
-                    tracing::warn!(%error, "search index could not follow the change log; retrying");
-                }
+            interval.tick().await;
+            let Some(search) = weak.upgrade() else { break };
+            if let Err(error) = search.catch_up(&db).await {
+                tracing::warn!(%error, "search index could not follow the change log; retrying");
             }
         }
     });

@@ -234,9 +234,20 @@ impl SearchRequest {
     }
 }
 
+/// Documents with any of `values` in `field`. A term set builds an automaton per query, which
+/// only pays off for long lists.
 fn terms_query(field: Field, values: &[String]) -> Box<dyn Query> {
-    Box::new(TermSetQuery::new(
-        values.iter().map(|v| Term::from_field_text(field, v)),
+    let terms = values.iter().map(|v| Term::from_field_text(field, v));
+    if values.len() > 16 {
+        return Box::new(TermSetQuery::new(terms));
+    }
+    Box::new(BooleanQuery::new(
+        terms
+            .map(|term| {
+                let query: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                (Occur::Should, query)
+            })
+            .collect(),
     ))
 }
 
@@ -417,9 +428,11 @@ fn corrections(
     word: &str,
 ) -> Result<Vec<String>, TantivyError> {
     let distance = if word.chars().count() >= 10 { 2 } else { 1 };
+    // The automaton depends on the word only; building it is the costly part.
+    let automaton =
+        FuzzyTermQuery::new(Term::from_field_text(fields.name[lang_index], word), distance, true).automaton()?;
     let mut found: HashMap<String, u64> = HashMap::new();
     for field in text_fields(fields, lang_index) {
-        let automaton = FuzzyTermQuery::new(Term::from_field_text(field, word), distance, true).automaton()?;
         for segment in searcher.segment_readers() {
             let inverted = segment.inverted_index(field)?;
             let mut stream = inverted.terms().search(&automaton).into_stream()?;
