@@ -52,6 +52,22 @@ enum Command {
     Reindex,
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Measure search on a fresh map in a temporary directory: index build time and
+    /// in-process latency percentiles over a mix of volunteers' questions.
+    Bench {
+        /// Services in the synthetic map.
+        #[arg(long, default_value_t = 100_000)]
+        services: usize,
+        /// Use the demo map instead of a synthetic one.
+        #[arg(long)]
+        demo: bool,
+        /// Questions to time.
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+        /// Seed of the synthetic map and of the question mix.
+        #[arg(long, default_value_t = 1)]
+        rng_seed: u64,
+    },
 }
 
 #[tokio::main]
@@ -77,6 +93,21 @@ async fn main() -> anyhow::Result<()> {
 
     match cli.command {
         Command::Schema => print!("{}", api::graphql::sdl()),
+        Command::Bench {
+            services,
+            demo,
+            queries,
+            rng_seed,
+        } => {
+            let options = api::bench::BenchOptions {
+                synthetic_services: (!demo).then_some(services),
+                queries,
+                rng_seed,
+            };
+            let report = api::bench::run(&options).await?;
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            println!("socialmap bench on {cores} cores\n{report}");
+        }
         Command::Migrate => {
             let db = api::db::connect(&config).await?;
             api::db::migrate(&db).await?;
