@@ -35,6 +35,7 @@ pub struct BenchOptions {
 pub struct BenchReport {
     pub services_in_index: usize,
     pub segments: usize,
+    pub index_bytes: u64,
     pub seed_time: Duration,
     pub index_build: Duration,
     pub mean_hits: f64,
@@ -68,6 +69,10 @@ async fn run_in(dir: &std::path::Path, options: &BenchOptions) -> anyhow::Result
     let index_build = started.elapsed();
     let services_in_index = search.searcher().num_docs() as usize;
     let segments = search.searcher().segment_readers().len();
+    let index_bytes: u64 = std::fs::read_dir(&index_dir)?
+        .filter_map(|entry| entry.ok()?.metadata().ok())
+        .map(|metadata| metadata.len())
+        .sum();
 
     let located: Vec<String> = location::Entity::find()
         .select_only()
@@ -98,6 +103,7 @@ async fn run_in(dir: &std::path::Path, options: &BenchOptions) -> anyhow::Result
     Ok(BenchReport {
         services_in_index,
         segments,
+        index_bytes,
         seed_time,
         index_build,
         mean_hits: hits as f64 / timed.len().max(1) as f64,
@@ -269,7 +275,12 @@ impl std::fmt::Display for BenchReport {
             self.services_in_index, self.segments
         )?;
         writeln!(f, "seeding the database   {:.1} s", self.seed_time.as_secs_f64())?;
-        writeln!(f, "full index build       {:.1} s", self.index_build.as_secs_f64())?;
+        writeln!(
+            f,
+            "full index build       {:.1} s, {:.1} MB on disk",
+            self.index_build.as_secs_f64(),
+            self.index_bytes as f64 / 1e6
+        )?;
         writeln!(
             f,
             "search, in-process, one at a time: {:.0} queries/s on one core, {:.0} hits on average",
