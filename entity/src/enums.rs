@@ -65,3 +65,12 @@ text_enum!(
     /// Which kind of record a change-log row is about.
     ChangedResource { Organization, Service, Location }
 );
+
+text_enum!(
+    /// What an account may do (DESIGN.md, roles).
+    Role { Admin, MunicipalityEditor, OrganizationEditor, Referrer }
+);
+text_enum!(
+    /// How a token was issued: by `login` (expires) or for a program (`account create --token`).
+    TokenKind { Session, Api }
+);

@@ -13,6 +13,9 @@ pub mod postal_code_municipality;
 pub mod province;
 pub mod region;
 
+pub mod account;
+pub mod account_municipality;
+pub mod api_token;
 pub mod change_log;
 pub mod location;
 pub mod organization;

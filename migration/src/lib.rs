@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_reference_data;
 mod m20261123_000002_social_map;
 mod m20261123_000003_change_log;
+mod m20261123_000004_accounts;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_reference_data::Migration),
             Box::new(m20261123_000002_social_map::Migration),
             Box::new(m20261123_000003_change_log::Migration),
+            Box::new(m20261123_000004_accounts::Migration),
         ]
     }
 }
