@@ -4,6 +4,7 @@
 
 use async_graphql::{Error, ErrorExtensions};
 
+use crate::auth::AuthError;
 use crate::listings::ListingsError;
 use crate::reference::ReferenceError;
 use crate::relay::RelayError;
@@ -13,6 +14,8 @@ use crate::search::SearchError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     BadUserInput,
+    Unauthenticated,
+    RateLimited,
     Internal,
 }
 
@@ -20,6 +23,8 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -98,6 +103,29 @@ impl From<SearchError> for ApiError {
             SearchError::Locked(_) | SearchError::Io(..) | SearchError::Index(_) | SearchError::Database(_) => {
                 ErrorCode::Internal
             }
+        };
+        ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        let code = match error {
+            AuthError::Reference(e) => return e.into(),
+            AuthError::TooManyAttempts(seconds) => {
+                let ApiError(inner) = ApiError::new(ErrorCode::RateLimited, error.to_string());
+                return ApiError(inner.extend_with(|_, e| e.set("retryAfterSeconds", seconds)));
+            }
+            AuthError::WrongCredentials | AuthError::BadToken | AuthError::NotLoggedIn => ErrorCode::Unauthenticated,
+            AuthError::BadEmail(_)
+            | AuthError::WeakPassword
+            | AuthError::EmailTaken
+            | AuthError::MissingMunicipality
+            | AuthError::MissingOrganization
+            | AuthError::UnexpectedOrganization
+            | AuthError::UnexpectedMunicipality
+            | AuthError::UnknownOrganization(_) => ErrorCode::BadUserInput,
+            AuthError::Hashing(_) | AuthError::Database(_) => ErrorCode::Internal,
         };
         ApiError::new(code, error.to_string())
     }

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Interface, MergedObject, Object, Schema};
+use async_graphql::{Context, EmptySubscription, ID, Interface, MergedObject, Object, Schema};
 
+use crate::auth::{AuthMutation, AuthQuery, LoginLimiter};
 use crate::error::ApiResult;
 use sea_orm::DatabaseConnection;
 
@@ -13,7 +14,7 @@ use crate::reference::{Language, LifeDomain, Municipality, ReferenceData, Refere
 use crate::relay::{self, NodeKind};
 use crate::search::{SearchIndex, SearchQuery};
 
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Deep enough for GraphiQL's introspection query and real nesting
 /// (organization → services → locations → municipality → province → region).
@@ -21,7 +22,10 @@ const MAX_DEPTH: usize = 16;
 const MAX_COMPLEXITY: usize = 5_000;
 
 #[derive(MergedObject, Default)]
-pub struct Query(NodeQuery, ReferenceQuery, ListingsQuery, SearchQuery);
+pub struct Query(NodeQuery, ReferenceQuery, ListingsQuery, SearchQuery, AuthQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(AuthMutation);
 
 /// Anything with a global id.
 #[derive(Interface)]
@@ -58,12 +62,14 @@ impl NodeQuery {
     }
 }
 
-/// The schema with its shared data. Per-request data (the DataLoader) is added by the handler.
+/// The schema with its shared data. Per-request data (the viewer, the DataLoader) is added
+/// by the handler.
 pub fn build_schema(db: DatabaseConnection, reference: Arc<ReferenceData>, search: Arc<SearchIndex>) -> AppSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
         .data(reference)
         .data(search)
+        .data(Arc::new(LoginLimiter::default()))
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
@@ -71,7 +77,7 @@ pub fn build_schema(db: DatabaseConnection, reference: Arc<ReferenceData>, searc
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .finish()
         .sdl()
 }

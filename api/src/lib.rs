@@ -1,6 +1,7 @@
 //! socialmap: a GraphQL API over the local social map, for the people who accompany refugee
 //! families and the municipalities and organisations that keep the map right.
 
+pub mod auth;
 pub mod bench;
 pub mod config;
 pub mod db;

@@ -48,6 +48,9 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         rng_seed: u64,
     },
+    /// Manage accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Rebuild this replica's search index from the database (stop its server first).
     Reindex,
     /// Print the GraphQL schema (SDL).
@@ -68,6 +71,56 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         rng_seed: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account. The password comes from SOCIALMAP_PASSWORD, else from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// A municipality (REFNIS code) of a municipality editor; repeat for several.
+        #[arg(long = "municipality", value_name = "CODE")]
+        municipalities: Vec<String>,
+        /// The organization (its id) of an organization editor or referrer.
+        #[arg(long)]
+        organization: Option<String>,
+        /// Also print an API token that does not expire (for programs; keep it secret).
+        #[arg(long)]
+        token: bool,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Admin,
+    MunicipalityEditor,
+    OrganizationEditor,
+    Referrer,
+}
+
+impl From<RoleArg> for entity::enums::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Admin => entity::enums::Role::Admin,
+            RoleArg::MunicipalityEditor => entity::enums::Role::MunicipalityEditor,
+            RoleArg::OrganizationEditor => entity::enums::Role::OrganizationEditor,
+            RoleArg::Referrer => entity::enums::Role::Referrer,
+        }
+    }
+}
+
+/// The password for a new account: SOCIALMAP_PASSWORD, else the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("SOCIALMAP_PASSWORD") {
+        return Ok(password);
+    }
+    eprintln!("password (at least 12 characters), then Enter:");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 #[tokio::main]
@@ -130,6 +183,33 @@ async fn main() -> anyhow::Result<()> {
                 );
             } else if report == seed::SeedReport::default() {
                 tracing::info!("nothing to seed: the database already holds data");
+            }
+        }
+        Command::Account(AccountCommand::Create {
+            email,
+            role,
+            municipalities,
+            organization,
+            token,
+        }) => {
+            let db = api::db::connect(&config).await?;
+            api::db::prepare(&db, config.demo_map).await?;
+            let reference = api::reference::ReferenceData::load(&db).await?;
+            // Accept the GraphQL id of an organization as well as its raw id.
+            let organization_id =
+                organization.map(|id| api::relay::key_of(api::relay::NodeKind::Organization, &id).unwrap_or(id));
+            let new = api::auth::NewAccount {
+                email,
+                password: read_password()?,
+                role: role.into(),
+                municipalities,
+                organization_id,
+            };
+            let account = api::auth::create_account(&db, &reference, new).await?;
+            println!("created account {} ({})", account.email, account.id);
+            if token {
+                let (token, _) = api::auth::issue_token(&db, &account.id, entity::enums::TokenKind::Api).await?;
+                println!("{token}");
             }
         }
         Command::Reindex => {

@@ -11,14 +11,16 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::auth::{self, Viewer};
 use crate::config::Config;
+use crate::error::ApiError;
 use crate::graphql::{AppSchema, build_schema};
 use crate::listings::MapLoader;
 use crate::reference::ReferenceData;
@@ -52,9 +54,31 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> GraphQLResponse {
+    let viewer = match bearer_token(&headers) {
+        None => Viewer::Anonymous,
+        Some(token) => match auth::authenticate(&state.db, token).await {
+            Ok(viewer) => viewer,
+            // A bad token is refused, never downgraded to anonymous: the client must know.
+            Err(error) => {
+                let error: async_graphql::Error = ApiError::from(error).into();
+                return async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())]).into();
+            }
+        },
+    };
     let loader = DataLoader::new(MapLoader::new(state.db.clone()), tokio::spawn);
-    state.schema.execute(request.into_inner().data(loader)).await.into()
+    state
+        .schema
+        .execute(request.into_inner().data(loader).data(viewer))
+        .await
+        .into()
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
 async fn graphiql() -> Html<String> {

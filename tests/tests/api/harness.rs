@@ -205,13 +205,19 @@ impl TestApp {
 
     /// The whole GraphQL response.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let response = self
+        self.graphql_as(None, query, variables).await
+    }
+
+    /// The whole GraphQL response to a request with `Authorization: Bearer <token>`.
+    pub async fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
             .client
             .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request reaches the server");
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request reaches the server");
         assert!(response.status().is_success(), "HTTP {}", response.status());
         response.json().await.expect("a JSON response")
     }

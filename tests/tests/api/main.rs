@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod auth;
 mod listings;
 mod reference;
 mod relevance;
