@@ -16,6 +16,7 @@ pub mod region;
 pub mod account;
 pub mod account_municipality;
 pub mod api_token;
+pub mod audit_entry;
 pub mod change_log;
 pub mod location;
 pub mod organization;

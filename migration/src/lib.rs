@@ -7,6 +7,7 @@ mod m20261123_000001_reference_data;
 mod m20261123_000002_social_map;
 mod m20261123_000003_change_log;
 mod m20261123_000004_accounts;
+mod m20261123_000005_audit;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_social_map::Migration),
             Box::new(m20261123_000003_change_log::Migration),
             Box::new(m20261123_000004_accounts::Migration),
+            Box::new(m20261123_000005_audit::Migration),
         ]
     }
 }
