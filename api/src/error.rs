@@ -15,6 +15,9 @@ use crate::search::SearchError;
 pub enum ErrorCode {
     BadUserInput,
     Unauthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
     RateLimited,
     Internal,
 }
@@ -24,6 +27,9 @@ impl ErrorCode {
         match self {
             ErrorCode::BadUserInput => "BAD_USER_INPUT",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Conflict => "CONFLICT",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Internal => "INTERNAL",
         }
@@ -82,6 +88,17 @@ impl From<ListingsError> for ApiError {
         match error {
             ListingsError::Reference(e) => e.into(),
             ListingsError::Page(e) => e.into(),
+            ListingsError::Auth(e) => e.into(),
+            ListingsError::NotFound(_) => ApiError::new(ErrorCode::NotFound, error.to_string()),
+            ListingsError::Forbidden(_) => ApiError::new(ErrorCode::Forbidden, error.to_string()),
+            ListingsError::Conflict(current) => {
+                let ApiError(inner) = ApiError::new(ErrorCode::Conflict, error.to_string());
+                ApiError(inner.extend_with(|_, e| e.set("currentVersion", current)))
+            }
+            ListingsError::Invalid(field, _) => {
+                let ApiError(inner) = ApiError::new(ErrorCode::BadUserInput, error.to_string());
+                ApiError(inner.extend_with(|_, e| e.set("field", field)))
+            }
             ListingsError::Database(e) => ApiError::new(ErrorCode::Internal, e.to_string()),
         }
     }

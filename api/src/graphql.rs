@@ -9,7 +9,7 @@ use crate::auth::{AuthMutation, AuthQuery, LoginLimiter};
 use crate::error::ApiResult;
 use sea_orm::DatabaseConnection;
 
-use crate::listings::{self, ListingsQuery, Location, Organization, Service};
+use crate::listings::{self, ListingsMutation, ListingsQuery, Location, Organization, Service};
 use crate::reference::{Language, LifeDomain, Municipality, ReferenceData, ReferenceQuery};
 use crate::relay::{self, NodeKind};
 use crate::search::{SearchIndex, SearchQuery};
@@ -25,7 +25,7 @@ const MAX_COMPLEXITY: usize = 5_000;
 pub struct Query(NodeQuery, ReferenceQuery, ListingsQuery, SearchQuery, AuthQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation);
+pub struct Mutation(AuthMutation, ListingsMutation);
 
 /// Anything with a global id.
 #[derive(Interface)]

@@ -2,12 +2,14 @@
 //! the database connection (tests call them directly); `types` puts GraphQL on top and
 //! `loaders` batches the nested lists per request.
 
+mod editing;
 mod loaders;
 mod types;
 
+pub use editing::{ServiceChanges, may_edit_service, set_service_status, update_service, verify_service};
 pub use loaders::LocationsOfService;
 pub use loaders::MapLoader;
-pub use types::{Access, LanguageMode, ListingsQuery, Location, Organization, Service, TargetGroup};
+pub use types::{Access, LanguageMode, ListingsMutation, ListingsQuery, Location, Organization, Service, TargetGroup};
 
 /// A listing not verified for this long is stale: search ranks it lower and says so.
 pub const STALE_AFTER_DAYS: i64 = 365;
@@ -30,6 +32,18 @@ pub enum ListingsError {
     Reference(#[from] ReferenceError),
     #[error(transparent)]
     Page(#[from] RelayError),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error("no service with id `{0}`")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(
+        "someone changed this since you loaded it: the current version is {0}; reload, reapply your change and send that version"
+    )]
+    Conflict(i32),
+    #[error("`{0}` {1}")]
+    Invalid(&'static str, String),
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
 }
@@ -189,7 +203,7 @@ type RadiusRow = (String, Option<f64>, Option<f64>, Option<f64>);
 /// the whole country, its region, its province, the municipality itself, or a radius around
 /// one of the service's locations that reaches the municipality's centre.
 pub async fn serving_municipality(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     reference: &ReferenceData,
     code: &str,
 ) -> Result<Condition, ListingsError> {

@@ -499,6 +499,15 @@ impl Service {
         self.0.last_verified_at
     }
 
+    /// The email of the account that last verified the listing. Shown to logged-in accounts
+    /// only: editors' addresses are not for the public.
+    async fn verified_by(&self, ctx: &Context<'_>) -> Option<&str> {
+        match ctx.data_opt::<crate::auth::Viewer>() {
+            Some(crate::auth::Viewer::Account(_)) => self.0.verified_by.as_deref(),
+            _ => None,
+        }
+    }
+
     /// True when the listing was never verified or not in the last year.
     async fn stale(&self) -> bool {
         self.0
@@ -592,5 +601,83 @@ impl ListingsQuery {
     async fn service(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Service>> {
         let key = relay::key_of(NodeKind::Service, &id)?;
         Ok(super::service(db(ctx), &key).await?.map(Service))
+    }
+}
+
+/// Changes to a service; fields left out stay as they are, an empty string clears an optional
+/// text.
+#[derive(InputObject, Default)]
+pub struct ServiceInput {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub cost: Option<Cost>,
+    pub access: Option<Access>,
+    pub access_description: Option<String>,
+    pub age_min: Option<i32>,
+    pub age_max: Option<i32>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub url: Option<String>,
+}
+
+impl From<ServiceInput> for super::ServiceChanges {
+    fn from(input: ServiceInput) -> Self {
+        super::ServiceChanges {
+            name: input.name,
+            description: input.description,
+            cost: input.cost.map(Into::into),
+            access: input.access.map(Into::into),
+            access_description: input.access_description,
+            age_min: input.age_min,
+            age_max: input.age_max,
+            email: input.email,
+            phone: input.phone,
+            url: input.url,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ListingsMutation;
+
+impl ListingsMutation {
+    /// After a committed edit: this server's index follows the change log at once.
+    fn edited(ctx: &Context<'_>, service: service::Model) -> Service {
+        ctx.data_unchecked::<Arc<crate::search::SearchIndex>>().notify_changed();
+        Service(service)
+    }
+}
+
+#[Object]
+impl ListingsMutation {
+    /// Changes a service. `version` is the one you read: if someone changed the service since,
+    /// nothing is written and the error (`CONFLICT`) carries the current version.
+    async fn update_service(&self, ctx: &Context<'_>, id: ID, version: i32, input: ServiceInput) -> ApiResult<Service> {
+        let key = relay::key_of(NodeKind::Service, &id)?;
+        let viewer = ctx.data_unchecked::<crate::auth::Viewer>();
+        let updated = super::update_service(db(ctx), reference(ctx), viewer, &key, version, input.into()).await?;
+        Ok(Self::edited(ctx, updated))
+    }
+
+    /// Opens, temporarily closes or retires (INACTIVE: no longer found by search) a service.
+    async fn set_service_status(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: i32,
+        status: ServiceStatus,
+    ) -> ApiResult<Service> {
+        let key = relay::key_of(NodeKind::Service, &id)?;
+        let viewer = ctx.data_unchecked::<crate::auth::Viewer>();
+        let updated = super::set_service_status(db(ctx), reference(ctx), viewer, &key, version, status.into()).await?;
+        Ok(Self::edited(ctx, updated))
+    }
+
+    /// Confirms the listing is right today: sets `lastVerifiedAt` and `verifiedBy`, nothing else.
+    async fn verify_service(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Service> {
+        let key = relay::key_of(NodeKind::Service, &id)?;
+        let viewer = ctx.data_unchecked::<crate::auth::Viewer>();
+        let updated = super::verify_service(db(ctx), reference(ctx), viewer, &key).await?;
+        Ok(Self::edited(ctx, updated))
     }
 }

@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use tantivy::schema::Term;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyError};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 
 use super::SearchError;
 use super::analysis;
@@ -35,6 +35,7 @@ pub struct SearchIndex {
     pub(super) vocabulary: DomainVocabulary,
     dir: PathBuf,
     writer: Mutex<IndexState>,
+    changed: Notify,
 }
 
 struct IndexState {
@@ -92,6 +93,7 @@ impl SearchIndex {
                 writer,
                 position: position.unwrap_or_default(),
             }),
+            changed: Notify::new(),
         });
         if needs_build {
             let report = search.rebuild(db).await?;
@@ -148,6 +150,12 @@ impl SearchIndex {
         Ok(ids.len())
     }
 
+    /// Asks the follower to read the change log now rather than at its next tick: the server
+    /// that made a change serves it at once.
+    pub fn notify_changed(&self) {
+        self.changed.notify_one();
+    }
+
     fn add(&self, writer: &IndexWriter, documents: &[ServiceDocument]) -> Result<usize, SearchError> {
         let mut added = 0;
         for document in documents.iter().filter(|d| d.searchable()) {
@@ -179,8 +187,11 @@ pub fn follow(search: &Arc<SearchIndex>, db: DatabaseConnection) {
         let mut interval = tokio::time::interval(FOLLOW_INTERVAL);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            interval.tick().await;
             let Some(search) = weak.upgrade() else { break };
+            tokio::select! {
+                _ = interval.tick() => {}
+                _ = search.changed.notified() => {}
+            }
             if let Err(error) = search.catch_up(&db).await {
                 tracing::warn!(%error, "search index could not follow the change log; retrying");
             }

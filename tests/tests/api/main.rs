@@ -5,6 +5,7 @@
 mod harness;
 
 mod auth;
+mod editing;
 mod listings;
 mod reference;
 mod relevance;
