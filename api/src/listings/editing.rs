@@ -5,8 +5,8 @@ use chrono::Utc;
 use entity::enums::{Access, ChangedResource, Cost, Role, ServiceStatus};
 use entity::{audit_entry, location, service, service_location};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde_json::Value;
 
@@ -348,4 +348,86 @@ fn validate(changes: &ServiceChanges) -> Result<(), ListingsError> {
         return invalid("url", format!("`{url}` must start with https:// or http://"));
     }
     Ok(())
+}
+
+/// The audit trail of a service, newest first, for those who may edit it.
+pub async fn audit_log(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    viewer: &Viewer,
+    service_id: &str,
+) -> Result<Vec<audit_entry::Model>, ListingsError> {
+    let service = service::Entity::find_by_id(service_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ListingsError::NotFound(service_id.to_owned()))?;
+    if !may_edit_service(db, reference, viewer, &service).await? {
+        return Err(ListingsError::Forbidden(
+            "the audit log of a service is for its editors and admins".to_owned(),
+        ));
+    }
+    Ok(audit_entry::Entity::find()
+        .filter(audit_entry::Column::ResourceId.eq(service_id))
+        .order_by_desc(audit_entry::Column::LastActionDate)
+        .order_by_asc(audit_entry::Column::FieldName)
+        .all(db)
+        .await?)
+}
+
+/// The services located in or serving a municipality that are not verified for a year (or
+/// never), oldest first: what its editors should review. For those editors and admins.
+pub async fn stale_services(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    viewer: &Viewer,
+    municipality_code: &str,
+) -> Result<Vec<service::Model>, ListingsError> {
+    let account = &viewer.signed_in()?.account;
+    let responsible = account.role == Role::Admin
+        || (account.role == Role::MunicipalityEditor
+            && viewer
+                .signed_in()?
+                .municipalities
+                .iter()
+                .any(|m| m == municipality_code));
+    if !responsible {
+        return Err(ListingsError::Forbidden(format!(
+            "stale listings of {municipality_code} are for its municipality editors and admins"
+        )));
+    }
+    let located_there = sea_orm::sea_query::Query::select()
+        .column(service_location::Column::ServiceId)
+        .from(service_location::Entity)
+        .and_where(
+            service_location::Column::LocationId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(location::Column::Id)
+                    .from(location::Entity)
+                    .and_where(location::Column::MunicipalityCode.eq(municipality_code))
+                    .to_owned(),
+            ),
+        )
+        .to_owned();
+    let year_ago = Utc::now() - chrono::Duration::days(super::STALE_AFTER_DAYS);
+    let mut stale: Vec<service::Model> = service::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(service::Column::Id.in_subquery(located_there))
+                .add(serving_municipality(db, reference, municipality_code).await?),
+        )
+        .filter(service::Column::Status.ne(ServiceStatus::Inactive))
+        .filter(
+            sea_orm::Condition::any()
+                .add(service::Column::LastVerifiedAt.is_null())
+                .add(service::Column::LastVerifiedAt.lt(year_ago)),
+        )
+        .all(db)
+        .await?;
+    // Never verified first, then the oldest verification; by name within a date.
+    stale.sort_by(|a, b| {
+        a.last_verified_at
+            .cmp(&b.last_verified_at)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(stale)
 }

@@ -6,7 +6,9 @@ mod editing;
 mod loaders;
 mod types;
 
-pub use editing::{ServiceChanges, may_edit_service, set_service_status, update_service, verify_service};
+pub use editing::{
+    ServiceChanges, audit_log, may_edit_service, set_service_status, stale_services, update_service, verify_service,
+};
 pub use loaders::LocationsOfService;
 pub use loaders::MapLoader;
 pub use types::{Access, LanguageMode, ListingsMutation, ListingsQuery, Location, Organization, Service, TargetGroup};

@@ -602,6 +602,72 @@ impl ListingsQuery {
         let key = relay::key_of(NodeKind::Service, &id)?;
         Ok(super::service(db(ctx), &key).await?.map(Service))
     }
+
+    /// Every recorded change to a service, newest first. For its editors and admins.
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        resource_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<AuditEntry>> {
+        let page = PageRequest::new(first, after.as_deref())?;
+        let key = relay::key_of(NodeKind::Service, &resource_id)?;
+        let viewer = ctx.data_unchecked::<crate::auth::Viewer>();
+        let entries = super::audit_log(db(ctx), reference(ctx), viewer, &key).await?;
+        Ok(relay::page_of_slice(
+            page,
+            entries.into_iter().map(AuditEntry).collect(),
+        ))
+    }
+
+    /// Services located in or serving a municipality that were not verified for a year (or
+    /// never), oldest first. For that municipality's editors and admins.
+    async fn stale_services(
+        &self,
+        ctx: &Context<'_>,
+        municipality_code: String,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<Service>> {
+        let page = PageRequest::new(first, after.as_deref())?;
+        let viewer = ctx.data_unchecked::<crate::auth::Viewer>();
+        let stale = super::stale_services(db(ctx), reference(ctx), viewer, municipality_code.trim()).await?;
+        Ok(relay::page_of_slice(page, stale.into_iter().map(Service).collect()))
+    }
+}
+
+/// One changed field of a record (HSDS `metadata`).
+pub struct AuditEntry(entity::audit_entry::Model);
+
+#[Object]
+impl AuditEntry {
+    /// `update` or `verify`.
+    async fn last_action_type(&self) -> &str {
+        &self.0.last_action_type
+    }
+
+    async fn last_action_date(&self) -> DateTime<Utc> {
+        self.0.last_action_date
+    }
+
+    async fn field_name(&self) -> &str {
+        &self.0.field_name
+    }
+
+    /// The old value as JSON; null when the field was empty.
+    async fn previous_value(&self) -> Option<&str> {
+        self.0.previous_value.as_deref()
+    }
+
+    async fn replacement_value(&self) -> Option<&str> {
+        self.0.replacement_value.as_deref()
+    }
+
+    /// The id of the account that made the change.
+    async fn updated_by(&self) -> ID {
+        ID(self.0.updated_by.clone())
+    }
 }
 
 /// Changes to a service; fields left out stay as they are, an empty string clears an optional

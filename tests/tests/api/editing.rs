@@ -264,3 +264,45 @@ async fn an_edit_is_searchable_at_once_and_verification_changes_no_content() {
     );
     assert!(after["lastVerifiedAt"].as_str().unwrap() > before["lastVerifiedAt"].as_str().unwrap_or(""));
 }
+
+#[tokio::test]
+async fn the_audit_log_and_stale_listings_are_for_the_responsible_editors() {
+    let app = spawn_app().await;
+    let own = account(&app, "own@x.org", Role::OrganizationEditor, None, Some("ocmw-aalst")).await;
+    let aalst = account(&app, "aalst@x.org", Role::MunicipalityEditor, Some("41002"), None).await;
+    let gent = account(&app, "gent@x.org", Role::MunicipalityEditor, Some("44021"), None).await;
+    let version = current(&app).await["version"].clone();
+    let id = service_id(SERVICE);
+    let edit = json!({ "id": id, "version": version, "input": { "phone": "+32 53 11 22 33" } });
+    assert!(app.graphql_as(Some(&own), UPDATE, edit).await.get("errors").is_none());
+
+    let log = "query($id: ID!) { auditLog(resourceId: $id) { totalCount edges { node {
+        lastActionType fieldName previousValue replacementValue updatedBy } } } }";
+    let seen = app.graphql_as(Some(&aalst), log, json!({ "id": id })).await;
+    let entries = crate::harness::nodes(&seen["data"]["auditLog"]);
+    assert_eq!(entries.len(), 1, "{seen:#}");
+    assert_eq!(entries[0]["fieldName"], "phone");
+    assert_eq!(entries[0]["lastActionType"], "update");
+    assert_eq!(entries[0]["replacementValue"], "\"+32 53 11 22 33\"");
+    assert_eq!(
+        code(&app.graphql_as(Some(&gent), log, json!({ "id": id })).await),
+        "FORBIDDEN"
+    );
+    assert_eq!(code(&app.graphql(log, json!({ "id": id })).await), "UNAUTHENTICATED");
+
+    let stale = "query($code: String!) { staleServices(municipalityCode: $code, first: 100) {
+        edges { node { id lastVerifiedAt stale } } } }";
+    let review = app.graphql_as(Some(&aalst), stale, json!({ "code": "41002" })).await;
+    let services = crate::harness::nodes(&review["data"]["staleServices"]);
+    assert!(!services.is_empty(), "{review:#}");
+    assert!(services.iter().all(|s| s["stale"] == true));
+    assert!(
+        services
+            .iter()
+            .any(|s| s["id"] == service_id("kruidenier-aalst-voedselpakket").as_str())
+    );
+    let dates: Vec<&str> = services.iter().filter_map(|s| s["lastVerifiedAt"].as_str()).collect();
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "oldest first: {dates:?}");
+    let refused = app.graphql_as(Some(&gent), stale, json!({ "code": "41002" })).await;
+    assert_eq!(code(&refused), "FORBIDDEN");
+}
