@@ -105,13 +105,18 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// Whether `text` has the shape of an email address: something, `@`, a dotted domain, no
+/// spaces. Whether it receives mail only sending can tell.
+pub fn looks_like_email(text: &str) -> bool {
+    text.len() <= 254
+        && text.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !text.chars().any(char::is_whitespace)
+}
+
 fn check_email(email: &str) -> Result<(), AuthError> {
-    let valid = email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'))
-        && !email.chars().any(char::is_whitespace);
-    if valid {
+    if looks_like_email(email) {
         Ok(())
     } else {
         Err(AuthError::BadEmail(email.to_owned()))

@@ -323,14 +323,10 @@ fn validate(changes: &ServiceChanges) -> Result<(), ListingsError> {
     {
         return invalid("ageMin", format!("must not be above ageMax ({max}), got {min}"));
     }
-    if let Some(email) = changes.email.as_deref().filter(|e| !e.trim().is_empty()) {
-        let valid = email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.ends_with('.'))
-            && !email.contains(char::is_whitespace);
-        if !valid {
-            return invalid("email", format!("`{email}` is not an email address"));
-        }
+    if let Some(email) = changes.email.as_deref().filter(|e| !e.trim().is_empty())
+        && !crate::auth::looks_like_email(email)
+    {
+        return invalid("email", format!("`{email}` is not an email address"));
     }
     if let Some(phone) = changes.phone.as_deref().filter(|p| !p.trim().is_empty()) {
         let digits = phone.chars().filter(char::is_ascii_digit).count();
