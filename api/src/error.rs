@@ -89,7 +89,7 @@ impl From<ListingsError> for ApiError {
             ListingsError::Reference(e) => e.into(),
             ListingsError::Page(e) => e.into(),
             ListingsError::Auth(e) => e.into(),
-            ListingsError::NotFound(_) => ApiError::new(ErrorCode::NotFound, error.to_string()),
+            ListingsError::NotFound(..) => ApiError::new(ErrorCode::NotFound, error.to_string()),
             ListingsError::Forbidden(_) => ApiError::new(ErrorCode::Forbidden, error.to_string()),
             ListingsError::Conflict(current) => {
                 let ApiError(inner) = ApiError::new(ErrorCode::Conflict, error.to_string());

@@ -2,7 +2,7 @@
 //! Each server has its own search index, fed by the change log.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
@@ -54,7 +54,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> GraphQLResponse {
+/// The address a request came from, for limits per client (`suggestChange`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClientAddress(pub IpAddr);
+
+async fn graphql(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
     let viewer = match bearer_token(&headers) {
         None => Viewer::Anonymous,
         Some(token) => match auth::authenticate(&state.db, token).await {
@@ -69,7 +78,13 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: Gra
     let loader = DataLoader::new(MapLoader::new(state.db.clone()), tokio::spawn);
     state
         .schema
-        .execute(request.into_inner().data(loader).data(viewer))
+        .execute(
+            request
+                .into_inner()
+                .data(loader)
+                .data(viewer)
+                .data(ClientAddress(peer.ip())),
+        )
         .await
         .into()
 }
@@ -125,9 +140,12 @@ pub async fn start_with(
     let listener = TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
     let task = tokio::spawn(async move {
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            listener,
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     });
     Ok(RunningServer { address, task })
 }

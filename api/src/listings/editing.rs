@@ -212,7 +212,7 @@ async fn try_edit_service(
     let current = service::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ListingsError::NotFound(id.to_owned()))?;
+        .ok_or_else(|| ListingsError::NotFound("service", id.to_owned()))?;
     if !may_edit_service(&txn, reference, viewer, &current).await? {
         return Err(ListingsError::Forbidden(
             "you may edit only services of your organization or of your municipalities".to_owned(),
@@ -356,7 +356,7 @@ pub async fn audit_log(
     let service = service::Entity::find_by_id(service_id)
         .one(db)
         .await?
-        .ok_or_else(|| ListingsError::NotFound(service_id.to_owned()))?;
+        .ok_or_else(|| ListingsError::NotFound("service", service_id.to_owned()))?;
     if !may_edit_service(db, reference, viewer, &service).await? {
         return Err(ListingsError::Forbidden(
             "the audit log of a service is for its editors and admins".to_owned(),

@@ -36,8 +36,9 @@ pub enum ListingsError {
     Page(#[from] RelayError),
     #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
-    #[error("no service with id `{0}`")]
-    NotFound(String),
+    /// What kind of record (`service`, `organization`, …) and the id asked for.
+    #[error("no {0} with id `{1}`")]
+    NotFound(&'static str, String),
     #[error("{0}")]
     Forbidden(String),
     #[error(
