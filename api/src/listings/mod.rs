@@ -7,11 +7,15 @@ mod loaders;
 mod types;
 
 pub use editing::{
-    ServiceChanges, audit_log, may_edit_service, set_service_status, stale_services, update_service, verify_service,
+    AreaPart, AuditedResource, LanguageOffer, ListingsMutation, LocationChanges, NewService, OrganizationChanges,
+    ServiceChanges, TranslationText, audit_log, create_location, create_organization, create_service, delete_location,
+    may_edit_location, may_edit_organization, may_edit_service, may_see_confidential, set_service_area,
+    set_service_capacity, set_service_languages, set_service_status, set_service_translations, stale_services,
+    update_location, update_organization, update_service, verify_service,
 };
 pub use loaders::LocationsOfService;
 pub use loaders::MapLoader;
-pub use types::{Access, LanguageMode, ListingsMutation, ListingsQuery, Location, Organization, Service, TargetGroup};
+pub use types::{Access, LanguageMode, ListingsQuery, Location, Organization, Service, TargetGroup};
 
 /// A listing not verified for this long is stale: search ranks it lower and says so.
 pub const STALE_AFTER_DAYS: i64 = 365;

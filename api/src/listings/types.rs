@@ -15,8 +15,8 @@ use super::loaders::{
     AreaOfService, DomainsOfService, LanguagesOfService, LocationsOfOrganization, LocationsOfService, MapLoader,
     OrganizationById, ServicesOfOrganization, TargetGroupsOfService, TranslationsOfService,
 };
-use super::{OrganizationFilter, STALE_AFTER_DAYS, ServiceFilter};
-use crate::error::{ApiResult, loader_error};
+use super::{AuditedResource, OrganizationFilter, STALE_AFTER_DAYS, ServiceFilter};
+use crate::error::{ApiError, ApiResult, ErrorCode, loader_error};
 use crate::reference::types::{Province, Region, reference};
 use crate::reference::{Lang, Language, LifeDomain, Municipality, ReferenceData};
 use crate::relay::{self, NodeKind, Page, PageRequest};
@@ -198,8 +198,18 @@ impl Organization {
 }
 
 /// A place where an organization receives people. For a confidential location (a shelter)
-/// only the municipality and postal code are shown: address and coordinates are null.
+/// only the municipality and postal code are shown to the public: address and coordinates are
+/// null except for its organization's editors, the editors of its municipality and admins.
 pub struct Location(pub(crate) location::Model);
+
+impl Location {
+    fn shown(&self, ctx: &Context<'_>) -> bool {
+        !self.0.confidential
+            || ctx
+                .data_opt::<crate::auth::Viewer>()
+                .is_some_and(|viewer| super::may_see_confidential(viewer, &self.0))
+    }
+}
 
 #[Object]
 impl Location {
@@ -211,9 +221,9 @@ impl Location {
         &self.0.name
     }
 
-    /// Street and number; null for a confidential location.
-    async fn address(&self) -> Option<&str> {
-        (!self.0.confidential).then_some(self.0.address.as_str())
+    /// Street and number; null for a confidential location, except for its editors.
+    async fn address(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.shown(ctx).then_some(self.0.address.as_str())
     }
 
     async fn postal_code(&self) -> &str {
@@ -224,14 +234,14 @@ impl Location {
         Municipality::by_code(reference(ctx), &self.0.municipality_code)
     }
 
-    /// Null for a confidential location.
-    async fn latitude(&self) -> Option<f64> {
-        self.0.latitude.filter(|_| !self.0.confidential)
+    /// Null for a confidential location, except for its editors.
+    async fn latitude(&self, ctx: &Context<'_>) -> Option<f64> {
+        self.0.latitude.filter(|_| self.shown(ctx))
     }
 
-    /// Null for a confidential location.
-    async fn longitude(&self) -> Option<f64> {
-        self.0.longitude.filter(|_| !self.0.confidential)
+    /// Null for a confidential location, except for its editors.
+    async fn longitude(&self, ctx: &Context<'_>) -> Option<f64> {
+        self.0.longitude.filter(|_| self.shown(ctx))
     }
 
     async fn accessibility(&self) -> Option<&str> {
@@ -249,6 +259,11 @@ impl Location {
 
     async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
         organization_by_id(ctx, &self.0.organization_id).await
+    }
+
+    /// Bumped on every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
     }
 }
 
@@ -603,7 +618,8 @@ impl ListingsQuery {
         Ok(super::service(db(ctx), &key).await?.map(Service))
     }
 
-    /// Every recorded change to a service, newest first. For its editors and admins.
+    /// Every recorded change to an organization, service or location, newest first. For
+    /// their editors and admins.
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -612,9 +628,20 @@ impl ListingsQuery {
         after: Option<String>,
     ) -> ApiResult<Page<AuditEntry>> {
         let page = PageRequest::new(first, after.as_deref())?;
-        let key = relay::key_of(NodeKind::Service, &resource_id)?;
+        let (kind, key) = relay::parse_global_id(&resource_id)?;
+        let resource = match kind {
+            NodeKind::Organization => AuditedResource::Organization,
+            NodeKind::Service => AuditedResource::Service,
+            NodeKind::Location => AuditedResource::Location,
+            _ => {
+                return Err(ApiError::new(
+                    ErrorCode::BadUserInput,
+                    "resourceId must be the id of an organization, a service or a location",
+                ));
+            }
+        };
         let viewer = ctx.data_unchecked::<crate::auth::Viewer>();
-        let entries = super::audit_log(db(ctx), reference(ctx), viewer, &key).await?;
+        let entries = super::audit_log(db(ctx), reference(ctx), viewer, resource, &key).await?;
         Ok(relay::page_of_slice(
             page,
             entries.into_iter().map(AuditEntry).collect(),
@@ -667,83 +694,5 @@ impl AuditEntry {
     /// The id of the account that made the change.
     async fn updated_by(&self) -> ID {
         ID(self.0.updated_by.clone())
-    }
-}
-
-/// Changes to a service; fields left out stay as they are, an empty string clears an optional
-/// text.
-#[derive(InputObject, Default)]
-pub struct ServiceInput {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub cost: Option<Cost>,
-    pub access: Option<Access>,
-    pub access_description: Option<String>,
-    pub age_min: Option<i32>,
-    pub age_max: Option<i32>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub url: Option<String>,
-}
-
-impl From<ServiceInput> for super::ServiceChanges {
-    fn from(input: ServiceInput) -> Self {
-        super::ServiceChanges {
-            name: input.name,
-            description: input.description,
-            cost: input.cost.map(Into::into),
-            access: input.access.map(Into::into),
-            access_description: input.access_description,
-            age_min: input.age_min,
-            age_max: input.age_max,
-            email: input.email,
-            phone: input.phone,
-            url: input.url,
-        }
-    }
-}
-
-#[derive(Default)]
-pub struct ListingsMutation;
-
-impl ListingsMutation {
-    /// After a committed edit: this server's index follows the change log at once.
-    fn edited(ctx: &Context<'_>, service: service::Model) -> Service {
-        ctx.data_unchecked::<Arc<crate::search::SearchIndex>>().notify_changed();
-        Service(service)
-    }
-}
-
-#[Object]
-impl ListingsMutation {
-    /// Changes a service. `version` is the one you read: if someone changed the service since,
-    /// nothing is written and the error (`CONFLICT`) carries the current version.
-    async fn update_service(&self, ctx: &Context<'_>, id: ID, version: i32, input: ServiceInput) -> ApiResult<Service> {
-        let key = relay::key_of(NodeKind::Service, &id)?;
-        let viewer = ctx.data_unchecked::<crate::auth::Viewer>();
-        let updated = super::update_service(db(ctx), reference(ctx), viewer, &key, version, input.into()).await?;
-        Ok(Self::edited(ctx, updated))
-    }
-
-    /// Opens, temporarily closes or retires (INACTIVE: no longer found by search) a service.
-    async fn set_service_status(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        version: i32,
-        status: ServiceStatus,
-    ) -> ApiResult<Service> {
-        let key = relay::key_of(NodeKind::Service, &id)?;
-        let viewer = ctx.data_unchecked::<crate::auth::Viewer>();
-        let updated = super::set_service_status(db(ctx), reference(ctx), viewer, &key, version, status.into()).await?;
-        Ok(Self::edited(ctx, updated))
-    }
-
-    /// Confirms the listing is right today: sets `lastVerifiedAt` and `verifiedBy`, nothing else.
-    async fn verify_service(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Service> {
-        let key = relay::key_of(NodeKind::Service, &id)?;
-        let viewer = ctx.data_unchecked::<crate::auth::Viewer>();
-        let updated = super::verify_service(db(ctx), reference(ctx), viewer, &key).await?;
-        Ok(Self::edited(ctx, updated))
     }
 }

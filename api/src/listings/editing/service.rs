@@ -1,0 +1,894 @@
+//! Services: create, update, status, area, languages, translations, capacity, verification.
+//! A service and its parts (domains, target groups, languages, translations, area,
+//! locations) are read, changed and written as one record, so every edit is checked and
+//! audited the same way.
+
+use chrono::Utc;
+use entity::enums::{
+    Access, ChangedResource, Cost, InterpreterKind, LanguageMode, Role, ServiceAreaKind, ServiceStatus, TargetGroup,
+};
+use entity::{
+    location, organization, search_key, service, service_area, service_domain, service_language, service_location,
+    service_target_group, service_translation,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::validate::{self, MAX_TEXT_CHARS, invalid};
+use super::{Fields, may_edit_service, new_id, record_audit, with_write_retry};
+use crate::auth::Viewer;
+use crate::listings::ListingsError;
+use crate::reference::ReferenceData;
+use crate::search;
+
+/// The widest radius a service may serve around a location.
+const MAX_RADIUS_KM: f64 = 100.0;
+
+/// The languages a service's name and description may be translated into; Dutch is the
+/// service's own text.
+const TRANSLATION_LANGS: [&str; 2] = ["fr", "en"];
+
+/// A language a service works in, and how.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LanguageOffer {
+    /// As given: ISO 639-3, ISO 639-1 or a BCP-47 tag; stored as ISO 639-3.
+    pub code: String,
+    pub mode: LanguageMode,
+    pub interpreter_kind: Option<InterpreterKind>,
+}
+
+/// A service's name and description in one more language.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TranslationText {
+    pub lang: String,
+    pub name: String,
+    pub description: String,
+}
+
+/// One part of where a service accepts people from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AreaPart {
+    National,
+    Region(String),
+    Province(String),
+    Municipality(String),
+    /// Around one of the service's own locations.
+    Radius {
+        location_id: String,
+        km: f64,
+    },
+}
+
+/// A new service of an organization.
+#[derive(Clone, Debug)]
+pub struct NewService {
+    pub organization_id: String,
+    pub name: String,
+    pub description: String,
+    pub cost: Cost,
+    pub access: Access,
+    pub access_description: Option<String>,
+    pub age_min: Option<i32>,
+    pub age_max: Option<i32>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub url: Option<String>,
+    pub domains: Vec<String>,
+    pub target_groups: Vec<TargetGroup>,
+    pub languages: Vec<LanguageOffer>,
+    pub location_ids: Vec<String>,
+    /// Without one, the municipalities of its locations.
+    pub area: Option<Vec<AreaPart>>,
+}
+
+/// What `updateService` may change; absent fields stay as they are, an empty string clears
+/// an optional text.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub cost: Option<Cost>,
+    pub access: Option<Access>,
+    pub access_description: Option<String>,
+    pub age_min: Option<i32>,
+    pub age_max: Option<i32>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub url: Option<String>,
+    pub domains: Option<Vec<String>>,
+    pub target_groups: Option<Vec<TargetGroup>>,
+    pub location_ids: Option<Vec<String>>,
+}
+
+/// A service with all its parts, as one unit of editing.
+#[derive(Clone, Debug, PartialEq)]
+struct ServiceRecord {
+    service: service::Model,
+    domains: Vec<String>,
+    target_groups: Vec<TargetGroup>,
+    languages: Vec<LanguageOffer>,
+    translations: Vec<TranslationText>,
+    area: Vec<AreaPart>,
+    location_ids: Vec<String>,
+}
+
+pub async fn create_service(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    viewer: &Viewer,
+    new: NewService,
+) -> Result<service::Model, ListingsError> {
+    with_write_retry(|| try_create_service(db, reference, viewer, &new)).await
+}
+
+async fn try_create_service(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    viewer: &Viewer,
+    new: &NewService,
+) -> Result<service::Model, ListingsError> {
+    let account = &viewer.signed_in()?.account;
+    let refused = || {
+        Err(ListingsError::Forbidden(
+            "you may create services only for your organization, or located in or serving your municipalities"
+                .to_owned(),
+        ))
+    };
+    match account.role {
+        Role::Referrer => return refused(),
+        Role::OrganizationEditor if account.organization_id.as_deref() != Some(new.organization_id.as_str()) => {
+            return refused();
+        }
+        _ => {}
+    }
+    let txn = db.begin().await?;
+    if organization::Entity::find_by_id(new.organization_id.as_str())
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        return Err(ListingsError::NotFound("organization", new.organization_id.clone()));
+    }
+    let now = Utc::now();
+    let mut record = ServiceRecord {
+        service: service::Model {
+            id: new_id(),
+            organization_id: new.organization_id.clone(),
+            name: new.name.clone(),
+            description: new.description.clone(),
+            status: ServiceStatus::Active,
+            cost: new.cost,
+            access: new.access,
+            access_description: new.access_description.clone(),
+            age_min: new.age_min,
+            age_max: new.age_max,
+            email: new.email.clone(),
+            phone: new.phone.clone(),
+            url: new.url.clone(),
+            capacity_available: None,
+            capacity_maximum: None,
+            capacity_updated_at: None,
+            last_verified_at: None,
+            verified_by: None,
+            name_search: String::new(),
+            external_id: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        },
+        domains: new.domains.clone(),
+        target_groups: new.target_groups.clone(),
+        languages: normalize_languages(reference, &new.languages)?,
+        translations: Vec::new(),
+        area: new.area.clone().unwrap_or_default(),
+        location_ids: new.location_ids.clone(),
+    };
+    if new.area.is_none() {
+        record.area = municipalities_of(&txn, &record.location_ids).await?;
+    }
+    record.tidy();
+    record.validate(reference)?;
+    check_locations(&txn, &record).await?;
+    service::Entity::insert(record.service.clone().into_active_model().reset_all())
+        .exec_without_returning(&txn)
+        .await?;
+    record.write_parts(&txn, None).await?;
+    // A municipality editor's new service must be located in or serve its municipalities.
+    if !may_edit_service(&txn, reference, viewer, &record.service).await? {
+        return refused();
+    }
+    let id = record.service.id.clone();
+    record_audit(
+        &txn,
+        ("service", &id),
+        "create",
+        &account.id,
+        now,
+        &Fields::new(),
+        &record.fields(),
+    )
+    .await?;
+    search::record(&txn, ChangedResource::Service, &id).await?;
+    txn.commit().await?;
+    Ok(record.service)
+}
+
+pub async fn update_service(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    viewer: &Viewer,
+    id: &str,
+    version: i32,
+    changes: ServiceChanges,
+) -> Result<service::Model, ListingsError> {
+    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
+        let s = &mut record.service;
+        let changes = changes.clone();
+        s.name = changes.name.unwrap_or(s.name.clone());
+        s.description = changes.description.unwrap_or(s.description.clone());
+        s.cost = changes.cost.unwrap_or(s.cost);
+        s.access = changes.access.unwrap_or(s.access);
+        s.age_min = changes.age_min.or(s.age_min);
+        s.age_max = changes.age_max.or(s.age_max);
+        for (column, change) in [
+            (&mut s.access_description, changes.access_description),
+            (&mut s.email, changes.email),
+            (&mut s.phone, changes.phone),
+            (&mut s.url, changes.url),
+        ] {
+            if let Some(text) = change {
+                *column = Some(text);
+            }
+        }
+        if let Some(domains) = changes.domains {
+            record.domains = domains;
+        }
+        if let Some(groups) = changes.target_groups {
+            record.target_groups = groups;
+        }
+        if let Some(location_ids) = changes.location_ids {
+            record.location_ids = location_ids;
+        }
+        Ok(())
+    })
+    .await
+}
+
+pub async fn set_service_status(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    viewer: &Viewer,
+    id: &str,
+    version: i32,
+    status: ServiceStatus,
+) -> Result<service::Model, ListingsError> {
+    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
+        record.service.status = status;
+        Ok(())
+    })
+    .await
+}
+
+/// Replaces where the service accepts people from.
+pub async fn set_service_area(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    viewer: &Viewer,
+    id: &str,
+    version: i32,
+    area: Vec<AreaPart>,
+) -> Result<service::Model, ListingsError> {
+    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
+        record.area = area.clone();
+        Ok(())
+    })
+    .await
+}
+
+/// Replaces the languages the service works in.
+pub async fn set_service_languages(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    viewer: &Viewer,
+    id: &str,
+    version: i32,
+    languages: Vec<LanguageOffer>,
+) -> Result<service::Model, ListingsError> {
+    let languages = normalize_languages(reference, &languages)?;
+    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
+        record.languages = languages.clone();
+        Ok(())
+    })
+    .await
+}
+
+/// Replaces the service's French and English name and description.
+pub async fn set_service_translations(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    viewer: &Viewer,
+    id: &str,
+    version: i32,
+    translations: Vec<TranslationText>,
+) -> Result<service::Model, ListingsError> {
+    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
+        record.translations = translations.clone();
+        Ok(())
+    })
+    .await
+}
+
+/// Says how many places are available now; `None` clears a figure.
+pub async fn set_service_capacity(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    viewer: &Viewer,
+    id: &str,
+    version: i32,
+    available: Option<i32>,
+    maximum: Option<i32>,
+) -> Result<service::Model, ListingsError> {
+    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
+        record.service.capacity_available = available;
+        record.service.capacity_maximum = maximum;
+        record.service.capacity_updated_at = Some(Utc::now());
+        Ok(())
+    })
+    .await
+}
+
+/// Confirms the listing is right: sets when and by whom, changes no content.
+pub async fn verify_service(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<service::Model, ListingsError> {
+    let by = viewer.signed_in()?.account.email.clone();
+    edit_service(db, reference, viewer, id, None, "verify", |record| {
+        record.service.last_verified_at = Some(Utc::now());
+        record.service.verified_by = Some(by.clone());
+        Ok(())
+    })
+    .await
+}
+
+/// Loads the service, checks the viewer's right and the version, applies `change`, and
+/// writes it with its audit entries and change-log row, or writes nothing.
+async fn edit_service(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    viewer: &Viewer,
+    id: &str,
+    expected_version: Option<i32>,
+    action: &str,
+    change: impl Fn(&mut ServiceRecord) -> Result<(), ListingsError>,
+) -> Result<service::Model, ListingsError> {
+    with_write_retry(|| try_edit_service(db, reference, viewer, id, expected_version, action, &change)).await
+}
+
+async fn try_edit_service(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    viewer: &Viewer,
+    id: &str,
+    expected_version: Option<i32>,
+    action: &str,
+    change: &impl Fn(&mut ServiceRecord) -> Result<(), ListingsError>,
+) -> Result<service::Model, ListingsError> {
+    let account_id = viewer.signed_in()?.account.id.clone();
+    let txn = db.begin().await?;
+    let current = service::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ListingsError::NotFound("service", id.to_owned()))?;
+    if !may_edit_service(&txn, reference, viewer, &current).await? {
+        return Err(ListingsError::Forbidden(
+            "you may edit only services of your organization or of your municipalities".to_owned(),
+        ));
+    }
+    if let Some(expected) = expected_version
+        && expected != current.version
+    {
+        return Err(ListingsError::Conflict(current.version));
+    }
+    let before = ServiceRecord::load(&txn, current).await?;
+    let mut after = before.clone();
+    change(&mut after)?;
+    after.tidy();
+    after.validate(reference)?;
+    check_locations(&txn, &after).await?;
+    let now = Utc::now();
+    after.service.version = before.service.version + 1;
+    after.service.updated_at = now;
+    // Guarded by the version read: of two edits from the same version, one writes.
+    let written = service::Entity::update_many()
+        .set(after.service.clone().into_active_model().reset_all())
+        .filter(service::Column::Id.eq(id))
+        .filter(service::Column::Version.eq(before.service.version))
+        .exec(&txn)
+        .await?;
+    if written.rows_affected != 1 {
+        return Err(ListingsError::Conflict(before.service.version + 1));
+    }
+    after.write_parts(&txn, Some(&before)).await?;
+    // A municipality editor may not move a service out of its own municipalities.
+    if !may_edit_service(&txn, reference, viewer, &after.service).await? {
+        return Err(ListingsError::Forbidden(
+            "after this change the service would be neither located in nor serving your municipalities".to_owned(),
+        ));
+    }
+    record_audit(
+        &txn,
+        ("service", id),
+        action,
+        &account_id,
+        now,
+        &before.fields(),
+        &after.fields(),
+    )
+    .await?;
+    search::record(&txn, ChangedResource::Service, id).await?;
+    txn.commit().await?;
+    Ok(after.service)
+}
+
+impl ServiceRecord {
+    async fn load(db: &impl ConnectionTrait, service: service::Model) -> Result<Self, DbErr> {
+        let id = service.id.clone();
+        let domains = service_domain::Entity::find()
+            .filter(service_domain::Column::ServiceId.eq(id.as_str()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| d.domain_code)
+            .collect();
+        let target_groups = service_target_group::Entity::find()
+            .filter(service_target_group::Column::ServiceId.eq(id.as_str()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|g| g.target_group)
+            .collect();
+        let languages = service_language::Entity::find()
+            .filter(service_language::Column::ServiceId.eq(id.as_str()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|l| LanguageOffer {
+                code: l.language_code,
+                mode: l.mode,
+                interpreter_kind: l.interpreter_kind,
+            })
+            .collect();
+        let translations = service_translation::Entity::find()
+            .filter(service_translation::Column::ServiceId.eq(id.as_str()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| TranslationText {
+                lang: t.lang,
+                name: t.name,
+                description: t.description,
+            })
+            .collect();
+        let area = service_area::Entity::find()
+            .filter(service_area::Column::ServiceId.eq(id.as_str()))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(AreaPart::from_row)
+            .collect();
+        let location_ids = service_location::Entity::find()
+            .filter(service_location::Column::ServiceId.eq(id.as_str()))
+            .order_by_asc(service_location::Column::LocationId)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|l| l.location_id)
+            .collect();
+        let mut record = ServiceRecord {
+            service,
+            domains,
+            target_groups,
+            languages,
+            translations,
+            area,
+            location_ids,
+        };
+        record.tidy();
+        Ok(record)
+    }
+
+    /// One spelling of everything: trimmed texts, empty optional texts as none, parts in a
+    /// stable order without repeats, so comparing two records compares what they say.
+    fn tidy(&mut self) {
+        let s = &mut self.service;
+        s.name = s.name.trim().to_owned();
+        s.name_search = search_key::normalize(&s.name);
+        s.description = s.description.trim().to_owned();
+        for text in [&mut s.access_description, &mut s.email, &mut s.phone, &mut s.url] {
+            *text = text.take().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        }
+        for code in &mut self.domains {
+            *code = code.trim().to_owned();
+        }
+        self.domains.sort();
+        self.domains.dedup();
+        self.target_groups.sort_by_key(|g| format!("{g:?}"));
+        self.target_groups.dedup();
+        self.languages.sort_by(|a, b| a.code.cmp(&b.code));
+        for t in &mut self.translations {
+            t.lang = t.lang.trim().to_lowercase();
+            t.name = t.name.trim().to_owned();
+            t.description = t.description.trim().to_owned();
+        }
+        self.translations.sort_by(|a, b| a.lang.cmp(&b.lang));
+        self.area
+            .sort_by_key(|part| serde_json::to_string(part).unwrap_or_default());
+        self.area.dedup();
+        self.location_ids.sort();
+        self.location_ids.dedup();
+    }
+
+    fn validate(&self, reference: &ReferenceData) -> Result<(), ListingsError> {
+        let s = &self.service;
+        validate::name("name", &s.name)?;
+        validate::text("description", &s.description, MAX_TEXT_CHARS)?;
+        validate::optional_text("accessDescription", s.access_description.as_deref(), MAX_TEXT_CHARS)?;
+        validate::age_range(s.age_min, s.age_max)?;
+        validate::email("email", s.email.as_deref())?;
+        validate::phone("phone", s.phone.as_deref())?;
+        validate::url("url", s.url.as_deref())?;
+        for (field, places) in [
+            ("capacityAvailable", s.capacity_available),
+            ("capacityMaximum", s.capacity_maximum),
+        ] {
+            if let Some(n) = places.filter(|n| *n < 0) {
+                return invalid(field, format!("must not be negative, got {n}"));
+            }
+        }
+        if let (Some(available), Some(maximum)) = (s.capacity_available, s.capacity_maximum)
+            && available > maximum
+        {
+            return invalid(
+                "capacityAvailable",
+                format!("must not be above capacityMaximum ({maximum}), got {available}"),
+            );
+        }
+        if self.domains.is_empty() {
+            return invalid(
+                "domains",
+                "must name at least one life domain or need, such as `housing.search`",
+            );
+        }
+        if let Some(unknown) = self.domains.iter().find(|code| reference.domain(code).is_none()) {
+            return invalid(
+                "domains",
+                format!("has unknown life domain `{unknown}`: use a code from the `domains` query"),
+            );
+        }
+        self.validate_languages()?;
+        self.validate_translations()?;
+        self.validate_area(reference)
+    }
+
+    fn validate_languages(&self) -> Result<(), ListingsError> {
+        if let Some(twice) = self.languages.windows(2).find(|pair| pair[0].code == pair[1].code) {
+            return invalid(
+                "languages",
+                format!("names `{}` twice; give each language once", twice[0].code),
+            );
+        }
+        if let Some(offer) = self
+            .languages
+            .iter()
+            .find(|l| l.mode == LanguageMode::Staff && l.interpreter_kind.is_some())
+        {
+            return invalid(
+                "languages",
+                format!("`{}`: interpreterKind goes with mode INTERPRETER only", offer.code),
+            );
+        }
+        Ok(())
+    }
+
+    fn validate_translations(&self) -> Result<(), ListingsError> {
+        for (i, t) in self.translations.iter().enumerate() {
+            if !TRANSLATION_LANGS.contains(&t.lang.as_str()) {
+                return invalid(
+                    "translations",
+                    format!(
+                        "has language `{}`: translations are in {} (the service's own text is Dutch)",
+                        t.lang,
+                        TRANSLATION_LANGS.join(" or ")
+                    ),
+                );
+            }
+            if i > 0 && self.translations[i - 1].lang == t.lang {
+                return invalid("translations", format!("has `{}` twice", t.lang));
+            }
+            validate::name("translations", &t.name)?;
+            validate::text("translations", &t.description, MAX_TEXT_CHARS)?;
+        }
+        Ok(())
+    }
+
+    fn validate_area(&self, reference: &ReferenceData) -> Result<(), ListingsError> {
+        if self.area.is_empty() {
+            return invalid(
+                "area",
+                "must say where the service accepts people from: national, regions, provinces, municipalities or a radius around one of its locations",
+            );
+        }
+        for part in &self.area {
+            let known = match part {
+                AreaPart::National => true,
+                AreaPart::Region(code) => reference.region(code).is_some(),
+                AreaPart::Province(code) => reference.province(code).is_some(),
+                AreaPart::Municipality(code) => reference.municipality(code).is_some(),
+                AreaPart::Radius { location_id, km } => {
+                    if !self.location_ids.contains(location_id) {
+                        return invalid(
+                            "area",
+                            format!(
+                                "radius around location `{location_id}`, which is not one of the service's locations"
+                            ),
+                        );
+                    }
+                    if !(*km > 0.0 && *km <= MAX_RADIUS_KM) {
+                        return invalid(
+                            "area",
+                            format!("radius must be above 0 and at most {MAX_RADIUS_KM} km, got {km}"),
+                        );
+                    }
+                    true
+                }
+            };
+            if !known {
+                let (kind, code) = match part {
+                    AreaPart::Region(code) => ("region", code),
+                    AreaPart::Province(code) => ("province", code),
+                    AreaPart::Municipality(code) => ("municipality", code),
+                    _ => unreachable!("national and radius parts are always known"),
+                };
+                return invalid(
+                    "area",
+                    format!("has unknown {kind} code `{code}`: use a REFNIS code from the reference data"),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The audited fields: the service's columns and its parts as JSON.
+    fn fields(&self) -> Fields {
+        let s = &self.service;
+        let mut fields = Fields::new();
+        let mut put = |name: &str, value: Value| {
+            fields.insert(name.to_owned(), value);
+        };
+        put("name", s.name.clone().into());
+        put("description", s.description.clone().into());
+        put("status", json!(s.status));
+        put("cost", json!(s.cost));
+        put("access", json!(s.access));
+        put("access_description", s.access_description.clone().into());
+        put("age_min", s.age_min.into());
+        put("age_max", s.age_max.into());
+        put("email", s.email.clone().into());
+        put("phone", s.phone.clone().into());
+        put("url", s.url.clone().into());
+        put("capacity_available", s.capacity_available.into());
+        put("capacity_maximum", s.capacity_maximum.into());
+        put("last_verified_at", s.last_verified_at.map(|at| at.to_rfc3339()).into());
+        put("verified_by", s.verified_by.clone().into());
+        put("organization_id", s.organization_id.clone().into());
+        put("domains", json!(self.domains));
+        put("target_groups", json!(self.target_groups));
+        put("languages", json!(self.languages));
+        put("translations", json!(self.translations));
+        put("area", json!(self.area));
+        put("location_ids", json!(self.location_ids));
+        fields
+    }
+
+    /// Rewrites each part that differs from `before` (all parts of a new service).
+    async fn write_parts(&self, db: &impl ConnectionTrait, before: Option<&ServiceRecord>) -> Result<(), DbErr> {
+        let id = self.service.id.as_str();
+        let changed = |same: fn(&ServiceRecord, &ServiceRecord) -> bool| before.is_none_or(|b| !same(b, self));
+        if changed(|a, b| a.domains == b.domains) {
+            service_domain::Entity::delete_many()
+                .filter(service_domain::Column::ServiceId.eq(id))
+                .exec(db)
+                .await?;
+            insert_rows(
+                db,
+                self.domains.iter().map(|code| service_domain::Model {
+                    service_id: id.to_owned(),
+                    domain_code: code.clone(),
+                }),
+            )
+            .await?;
+        }
+        if changed(|a, b| a.target_groups == b.target_groups) {
+            service_target_group::Entity::delete_many()
+                .filter(service_target_group::Column::ServiceId.eq(id))
+                .exec(db)
+                .await?;
+            insert_rows(
+                db,
+                self.target_groups.iter().map(|group| service_target_group::Model {
+                    service_id: id.to_owned(),
+                    target_group: *group,
+                }),
+            )
+            .await?;
+        }
+        if changed(|a, b| a.languages == b.languages) {
+            service_language::Entity::delete_many()
+                .filter(service_language::Column::ServiceId.eq(id))
+                .exec(db)
+                .await?;
+            insert_rows(
+                db,
+                self.languages.iter().map(|l| service_language::Model {
+                    service_id: id.to_owned(),
+                    language_code: l.code.clone(),
+                    mode: l.mode,
+                    interpreter_kind: l.interpreter_kind,
+                }),
+            )
+            .await?;
+        }
+        if changed(|a, b| a.translations == b.translations) {
+            service_translation::Entity::delete_many()
+                .filter(service_translation::Column::ServiceId.eq(id))
+                .exec(db)
+                .await?;
+            insert_rows(
+                db,
+                self.translations.iter().map(|t| service_translation::Model {
+                    service_id: id.to_owned(),
+                    lang: t.lang.clone(),
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                }),
+            )
+            .await?;
+        }
+        // Locations before the area: a radius area points at one of them.
+        if changed(|a, b| a.location_ids == b.location_ids && a.area == b.area) {
+            service_area::Entity::delete_many()
+                .filter(service_area::Column::ServiceId.eq(id))
+                .exec(db)
+                .await?;
+            service_location::Entity::delete_many()
+                .filter(service_location::Column::ServiceId.eq(id))
+                .exec(db)
+                .await?;
+            insert_rows(
+                db,
+                self.location_ids.iter().map(|location_id| service_location::Model {
+                    service_id: id.to_owned(),
+                    location_id: location_id.clone(),
+                }),
+            )
+            .await?;
+            insert_rows(db, self.area.iter().map(|part| part.to_row(id))).await?;
+        }
+        Ok(())
+    }
+}
+
+impl AreaPart {
+    fn from_row(row: service_area::Model) -> Option<AreaPart> {
+        Some(match row.kind {
+            ServiceAreaKind::National => AreaPart::National,
+            ServiceAreaKind::Region => AreaPart::Region(row.region_code?),
+            ServiceAreaKind::Province => AreaPart::Province(row.province_code?),
+            ServiceAreaKind::Municipality => AreaPart::Municipality(row.municipality_code?),
+            ServiceAreaKind::Radius => AreaPart::Radius {
+                location_id: row.location_id?,
+                km: row.radius_km?,
+            },
+        })
+    }
+
+    fn to_row(&self, service_id: &str) -> service_area::Model {
+        let mut row = service_area::Model {
+            id: new_id(),
+            service_id: service_id.to_owned(),
+            kind: ServiceAreaKind::National,
+            region_code: None,
+            province_code: None,
+            municipality_code: None,
+            location_id: None,
+            radius_km: None,
+        };
+        match self {
+            AreaPart::National => {}
+            AreaPart::Region(code) => (row.kind, row.region_code) = (ServiceAreaKind::Region, Some(code.clone())),
+            AreaPart::Province(code) => (row.kind, row.province_code) = (ServiceAreaKind::Province, Some(code.clone())),
+            AreaPart::Municipality(code) => {
+                (row.kind, row.municipality_code) = (ServiceAreaKind::Municipality, Some(code.clone()))
+            }
+            AreaPart::Radius { location_id, km } => {
+                (row.kind, row.location_id, row.radius_km) =
+                    (ServiceAreaKind::Radius, Some(location_id.clone()), Some(*km))
+            }
+        }
+        row
+    }
+}
+
+async fn insert_rows<M, A>(db: &impl ConnectionTrait, rows: impl Iterator<Item = M>) -> Result<(), DbErr>
+where
+    M: IntoActiveModel<A>,
+    A: sea_orm::ActiveModelTrait,
+{
+    let rows: Vec<A> = rows.map(|row| row.into_active_model().reset_all()).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    <A::Entity as EntityTrait>::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Languages as ISO 639-3 codes; an unknown code names the field.
+fn normalize_languages(
+    reference: &ReferenceData,
+    offers: &[LanguageOffer],
+) -> Result<Vec<LanguageOffer>, ListingsError> {
+    offers
+        .iter()
+        .map(|offer| {
+            let language = reference
+                .normalize_language(&offer.code)
+                .map_err(|e| ListingsError::Invalid("languages", format!("has {e}")))?;
+            Ok(LanguageOffer {
+                code: language.code.clone(),
+                ..offer.clone()
+            })
+        })
+        .collect()
+}
+
+/// The service's locations must exist and belong to its organization.
+async fn check_locations(db: &impl ConnectionTrait, record: &ServiceRecord) -> Result<(), ListingsError> {
+    if record.location_ids.is_empty() {
+        return Ok(());
+    }
+    let found = location::Entity::find()
+        .filter(location::Column::Id.is_in(record.location_ids.clone()))
+        .all(db)
+        .await?;
+    for id in &record.location_ids {
+        match found.iter().find(|l| &l.id == id) {
+            None => return invalid("locationIds", format!("has `{id}`, which is no location")),
+            Some(l) if l.organization_id != record.service.organization_id => {
+                return invalid("locationIds", format!("has `{id}`, a location of another organization"));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The default area of a new service: the municipalities of its locations.
+async fn municipalities_of(db: &impl ConnectionTrait, location_ids: &[String]) -> Result<Vec<AreaPart>, DbErr> {
+    Ok(location::Entity::find()
+        .filter(location::Column::Id.is_in(location_ids.to_vec()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| AreaPart::Municipality(l.municipality_code))
+        .collect())
+}
