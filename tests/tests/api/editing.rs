@@ -248,6 +248,9 @@ async fn every_mutation_is_refused_to_all_but_the_records_own_editors_and_admins
             let after = writes(&app).await;
             if allowed.contains(who) {
                 assert!(response.get("errors").is_none(), "{who} may {mutation}: {response:#}");
+                if mutation != "auditLog" {
+                    assert!(after.0 > before.0, "{who}'s {mutation} was written");
+                }
             } else {
                 let expected = if token.is_none() {
                     "UNAUTHENTICATED"
@@ -432,4 +435,335 @@ async fn the_audit_log_and_stale_listings_are_for_the_responsible_editors() {
     assert!(dates.windows(2).all(|w| w[0] <= w[1]), "oldest first: {dates:?}");
     let refused = app.graphql_as(Some(&gent), stale, json!({ "code": "41002" })).await;
     assert_eq!(code(&refused), "FORBIDDEN");
+}
+
+/// The README's walkthrough: a municipality editor puts a new organization on the map, with
+/// a location and a service, and a volunteer finds it.
+#[tokio::test]
+async fn a_municipality_editor_puts_a_new_organization_on_the_map_and_volunteers_find_it() {
+    let app = spawn_app().await;
+    let aalst = account(&app, "aalst@x.org", Role::MunicipalityEditor, Some("41002"), None).await;
+    let created = app
+        .graphql_as(
+            Some(&aalst),
+            "mutation($input: NewOrganizationInput!) { createOrganization(input: $input) {
+                id version locations { id municipality { code } } } }",
+            json!({ "input": { "name": "Vluchtelingenwerk Dender", "kind": "NGO", "website": "https://dender.example",
+                               "location": aalst_location("Huis van de Dender") } }),
+        )
+        .await;
+    let organization = &created["data"]["createOrganization"];
+    assert_eq!(
+        organization["locations"][0]["municipality"]["code"], "41002",
+        "{created:#}"
+    );
+    let location = organization["locations"][0]["id"].clone();
+
+    let service = app
+        .graphql_as(
+            Some(&aalst),
+            "mutation($input: NewServiceInput!) { createService(input: $input) {
+                id version area { municipalities { code } } domains { code } } }",
+            json!({ "input": { "organizationId": organization["id"], "name": "Kamerzoekdienst Dender",
+                               "description": "Zoekt samen met het gezin een betaalbare huurwoning of kamer.",
+                               "domains": ["housing.search"], "locationIds": [location],
+                               "languages": [{ "code": "nl" }, { "code": "prs", "mode": "INTERPRETER", "interpreterKind": "SOCIAL" }] } }),
+        )
+        .await;
+    let service = &service["data"]["createService"];
+    assert_eq!(
+        service["area"]["municipalities"][0]["code"], "41002",
+        "by default a service serves the municipalities of its locations"
+    );
+    let translated = app
+        .graphql_as(
+            Some(&aalst),
+            "mutation($id: ID!, $v: Int!) { setServiceTranslations(id: $id, version: $v, translations: [
+                { lang: EN, name: \"Room finder Dender\", description: \"Finds affordable housing with the family.\" }]) {
+                version name(lang: EN) } }",
+            json!({ "id": service["id"], "v": service["version"] }),
+        )
+        .await;
+    assert_eq!(
+        translated["data"]["setServiceTranslations"]["name"], "Room finder Dender",
+        "{translated:#}"
+    );
+    let capacity = app
+        .graphql_as(
+            Some(&aalst),
+            "mutation($id: ID!, $v: Int!) { setServiceCapacity(id: $id, version: $v, available: 3, maximum: 12) {
+                capacity { available maximum updatedAt } } }",
+            json!({ "id": service["id"], "v": translated["data"]["setServiceTranslations"]["version"] }),
+        )
+        .await;
+    assert_eq!(capacity["data"]["setServiceCapacity"]["capacity"]["available"], 3);
+
+    // A volunteer near 9300 with a family that speaks Dari, looking for housing.
+    let search = "query { searchServices(input: { domains: [\"housing\"], near: { postalCode: \"9300\" },
+        languages: [\"prs\"] }, first: 50) { edges { node { id } languageMatches { language { code } mode } } } }";
+    let started = Instant::now();
+    let found = loop {
+        let result = app.data(search, json!({})).await;
+        let edges = result["searchServices"]["edges"].as_array().unwrap().clone();
+        if let Some(edge) = edges.iter().find(|e| e["node"]["id"] == service["id"]) {
+            break Some(edge.clone());
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let found = found.expect("the new service is found by a volunteer");
+    assert_eq!(found["languageMatches"][0]["mode"], "INTERPRETER");
+
+    let log = app
+        .graphql_as(
+            Some(&aalst),
+            "query($id: ID!) { auditLog(resourceId: $id, first: 50) { edges { node { lastActionType fieldName } } } }",
+            json!({ "id": organization["id"] }),
+        )
+        .await;
+    let entries = crate::harness::nodes(&log["data"]["auditLog"]);
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["lastActionType"] == "create" && e["fieldName"] == "name"),
+        "{log:#}"
+    );
+}
+
+#[tokio::test]
+async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let admin = account(&app, "admin@x.org", Role::Admin, None, None).await;
+    let organization = organization_id("ocmw-aalst");
+    let location = |changes: Value| {
+        let mut input = aalst_location("Antenne");
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(changes.as_object().unwrap().clone());
+        (NEW_LOCATION, json!({ "org": organization, "input": input }))
+    };
+    let new_service = |changes: Value| {
+        let mut input = json!({ "organizationId": organization, "name": "Woonloket",
+            "description": "Hulp bij huren.", "domains": ["housing.search"],
+            "locationIds": [location_id("ocmw-aalst-sociaal-huis")] });
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(changes.as_object().unwrap().clone());
+        (
+            "mutation($input: NewServiceInput!) { createService(input: $input) { id } }",
+            json!({ "input": input }),
+        )
+    };
+    let new_organization = |changes: Value| {
+        let mut input = json!({ "name": "Nieuwe vzw", "kind": "NGO" });
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(changes.as_object().unwrap().clone());
+        (
+            "mutation($input: NewOrganizationInput!) { createOrganization(input: $input) { id } }",
+            json!({ "input": input }),
+        )
+    };
+    let cases = [
+        (location(json!({ "postalCode": "0000" })), "postalCode"),
+        (location(json!({ "municipalityCode": "44021" })), "municipalityCode"),
+        (
+            location(json!({ "latitude": 48.8566, "longitude": 2.3522 })),
+            "latitude",
+        ),
+        (
+            location(json!({ "latitude": 4.0385, "longitude": 50.9405 })),
+            "latitude",
+        ),
+        (
+            location(json!({ "latitude": 51.2194, "longitude": 4.4025 })),
+            "latitude",
+        ),
+        (location(json!({ "longitude": null, "latitude": 50.94 })), "longitude"),
+        (location(json!({ "name": " " })), "name"),
+        (new_service(json!({ "domains": ["housing.castles"] })), "domains"),
+        (new_service(json!({ "domains": [] })), "domains"),
+        (
+            new_service(json!({ "languages": [{ "code": "xx-klingon" }] })),
+            "languages",
+        ),
+        (
+            new_service(json!({ "languages": [{ "code": "nl", "interpreterKind": "SOCIAL" }] })),
+            "languages",
+        ),
+        (
+            new_service(json!({ "area": { "municipalityCodes": ["99999"] } })),
+            "area",
+        ),
+        (
+            new_service(json!({ "area": { "radius": [{ "locationId": location_id("vdab-gent"), "km": 5 }] } })),
+            "area",
+        ),
+        (
+            new_service(json!({ "locationIds": [location_id("vdab-gent")] })),
+            "locationIds",
+        ),
+        (new_service(json!({ "ageMin": 30, "ageMax": 3 })), "ageMin"),
+        (new_service(json!({ "description": "x".repeat(5_001) })), "description"),
+        (new_organization(json!({ "kboNumber": "12345" })), "kboNumber"),
+        (new_organization(json!({ "website": "dender.example" })), "website"),
+        (new_organization(json!({ "email": "info@" })), "email"),
+    ];
+    let before = writes(&app).await;
+    for ((query, variables), field) in cases {
+        let response = app.graphql_as(Some(&admin), query, variables.clone()).await;
+        assert_eq!(code(&response), "BAD_USER_INPUT", "{variables}: {response:#}");
+        assert_eq!(
+            response["errors"][0]["extensions"]["field"], field,
+            "{variables}: {response:#}"
+        );
+    }
+    let version = current(&app).await["version"].clone();
+    for (query, variables, field) in [
+        (
+            "mutation($id: ID!, $v: Int!) { setServiceCapacity(id: $id, version: $v, available: 12, maximum: 10) { version } }",
+            json!({ "id": service_id(SERVICE), "v": version }),
+            "capacityAvailable",
+        ),
+        (
+            "mutation($id: ID!, $v: Int!) { setServiceTranslations(id: $id, version: $v,
+                translations: [{ lang: NL, name: \"Huurwaarborg\", description: \"\" }]) { version } }",
+            json!({ "id": service_id(SERVICE), "v": version }),
+            "translations",
+        ),
+        (
+            "mutation($id: ID!, $v: Int!) { setServiceArea(id: $id, version: $v, area: {}) { version } }",
+            json!({ "id": service_id(SERVICE), "v": version }),
+            "area",
+        ),
+    ] {
+        let response = app.graphql_as(Some(&admin), query, variables).await;
+        assert_eq!(code(&response), "BAD_USER_INPUT", "{response:#}");
+        assert_eq!(response["errors"][0]["extensions"]["field"], field, "{response:#}");
+    }
+    assert_eq!(writes(&app).await, before, "nothing was written");
+}
+
+#[tokio::test]
+async fn a_confidential_address_is_shown_only_to_its_editors() {
+    let app = spawn_app().await;
+    let own = account(
+        &app,
+        "vh@x.org",
+        Role::OrganizationEditor,
+        None,
+        Some("vluchthuis-rivierenland"),
+    )
+    .await;
+    let mechelen = account(&app, "mechelen@x.org", Role::MunicipalityEditor, Some("12025"), None).await;
+    let aalst = account(&app, "aalst@x.org", Role::MunicipalityEditor, Some("41002"), None).await;
+    let admin = account(&app, "admin@x.org", Role::Admin, None, None).await;
+    let referrer = account(&app, "r@x.org", Role::Referrer, None, Some("ocmw-aalst")).await;
+    let query = "query($id: ID!) { node(id: $id) { ... on Location { address latitude postalCode confidential } } }";
+    let shelter = json!({ "id": location_id("vluchthuis-rivierenland-huis") });
+    for (who, token, sees) in [
+        ("anonymous", None, false),
+        ("a referrer", Some(&referrer), false),
+        ("another municipality's editor", Some(&aalst), false),
+        ("the organization's editor", Some(&own), true),
+        ("the municipality's editor", Some(&mechelen), true),
+        ("an admin", Some(&admin), true),
+    ] {
+        let response = app.graphql_as(token.map(String::as_str), query, shelter.clone()).await;
+        let location = &response["data"]["node"];
+        assert_eq!(location["confidential"], true);
+        assert_eq!(location["postalCode"], "2800", "the postal code is public");
+        assert_eq!(location["address"].is_string(), sees, "{who}: {response:#}");
+        assert_eq!(location["latitude"].is_number(), sees, "{who}: {response:#}");
+    }
+}
+
+#[tokio::test]
+async fn locations_stay_where_their_editors_may_keep_them() {
+    let app = spawn_app().await;
+    let aalst = account(&app, "aalst@x.org", Role::MunicipalityEditor, Some("41002"), None).await;
+    let admin = account(&app, "admin@x.org", Role::Admin, None, None).await;
+    let version_of = |key: &'static str| {
+        let app = &app;
+        async move {
+            app.data(
+                "query($id: ID!) { node(id: $id) { ... on Location { version } } }",
+                json!({ "id": location_id(key) }),
+            )
+            .await["node"]["version"]
+                .clone()
+        }
+    };
+
+    // Moving a location to Gent would take it out of the Aalst editor's hands.
+    let moved = app
+        .graphql_as(
+            Some(&aalst),
+            "mutation($id: ID!, $v: Int!) { updateLocation(id: $id, version: $v,
+                input: { postalCode: \"9000\", latitude: 51.05, longitude: 3.72 }) { id } }",
+            json!({ "id": location_id("ocmw-aalst-erembodegem"), "v": version_of("ocmw-aalst-erembodegem").await }),
+        )
+        .await;
+    assert_eq!(code(&moved), "FORBIDDEN", "{moved:#}");
+
+    // The centre of a radius area cannot go while the area needs it.
+    let centre = app
+        .graphql_as(
+            Some(&admin),
+            "mutation($id: ID!, $v: Int!) { deleteLocation(id: $id, version: $v) }",
+            json!({ "id": location_id("buddywerking-aalst-de-brug"), "v": version_of("buddywerking-aalst-de-brug").await }),
+        )
+        .await;
+    assert_eq!(code(&centre), "BAD_USER_INPUT", "{centre:#}");
+    assert!(
+        centre["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("setServiceArea")
+    );
+
+    // Deleting a location takes it off its services, and the trail keeps what it was.
+    let deleted = app
+        .graphql_as(
+            Some(&aalst),
+            "mutation($id: ID!, $v: Int!) { deleteLocation(id: $id, version: $v) }",
+            json!({ "id": location_id("ocmw-aalst-erembodegem"), "v": version_of("ocmw-aalst-erembodegem").await }),
+        )
+        .await;
+    assert!(deleted.get("errors").is_none(), "{deleted:#}");
+    let leefloon = app
+        .data(
+            "query($id: ID!) { service(id: $id) { locations { id } } }",
+            json!({ "id": service_id("ocmw-aalst-leefloon") }),
+        )
+        .await;
+    let left = crate::harness::strings(leefloon["service"]["locations"].as_array().unwrap(), "id");
+    assert_eq!(left, vec![location_id("ocmw-aalst-sociaal-huis")]);
+    let trail = app
+        .graphql_as(
+            Some(&admin),
+            "query($id: ID!) { auditLog(resourceId: $id) { edges { node { lastActionType fieldName previousValue } } } }",
+            json!({ "id": location_id("ocmw-aalst-erembodegem") }),
+        )
+        .await;
+    let entries = crate::harness::nodes(&trail["data"]["auditLog"]);
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["lastActionType"] == "delete" && e["fieldName"] == "address"),
+        "{trail:#}"
+    );
+    let gone = app
+        .graphql_as(
+            Some(&aalst),
+            "query($id: ID!) { auditLog(resourceId: $id) { totalCount } }",
+            json!({ "id": location_id("ocmw-aalst-erembodegem") }),
+        )
+        .await;
+    assert_eq!(code(&gone), "NOT_FOUND", "a deleted location's trail is for admins");
 }
