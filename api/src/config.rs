@@ -20,6 +20,22 @@ pub struct Config {
     pub demo_map: bool,
     /// Log filter in `tracing` syntax, e.g. `info` or `api=debug,sqlx=warn`.
     pub log: String,
+    /// `development` (the default) or `production`. Only development makes its own
+    /// encryption key.
+    pub environment: Environment,
+    /// Base64 of 32 random bytes (`socialmap generate-key`): encrypts referrals at rest.
+    pub encryption_key: Option<String>,
+    /// Keys used before the current one, still needed to read what they encrypted.
+    pub previous_encryption_keys: Vec<String>,
+    /// Days after a referral closes before its personal fields are erased.
+    pub referral_retention_days: u32,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
 }
 
 impl Default for Config {
@@ -30,6 +46,10 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             demo_map: true,
             log: "info,sqlx=warn,sea_orm=warn".to_owned(),
+            environment: Environment::Development,
+            encryption_key: None,
+            previous_encryption_keys: Vec::new(),
+            referral_retention_days: 180,
         }
     }
 }
@@ -54,7 +74,17 @@ impl Config {
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file.unwrap_or(Path::new("socialmap.toml"))))
             .merge(Env::raw().only(&["DATABASE_URL"]))
-            .merge(Env::prefixed("SOCIALMAP_").only(&["database_url", "data_dir", "listen", "demo_map", "log"]))
+            .merge(Env::prefixed("SOCIALMAP_").only(&[
+                "database_url",
+                "data_dir",
+                "listen",
+                "demo_map",
+                "log",
+                "environment",
+                "encryption_key",
+                "previous_encryption_keys",
+                "referral_retention_days",
+            ]))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)

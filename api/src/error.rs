@@ -7,6 +7,7 @@ use async_graphql::{Error, ErrorExtensions};
 use crate::auth::AuthError;
 use crate::listings::ListingsError;
 use crate::reference::ReferenceError;
+use crate::referrals::ReferralsError;
 use crate::relay::RelayError;
 use crate::search::SearchError;
 
@@ -143,6 +144,25 @@ impl From<AuthError> for ApiError {
             | AuthError::UnexpectedMunicipality
             | AuthError::UnknownOrganization(_) => ErrorCode::BadUserInput,
             AuthError::Hashing(_) | AuthError::Database(_) => ErrorCode::Internal,
+        };
+        ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<ReferralsError> for ApiError {
+    fn from(error: ReferralsError) -> Self {
+        let code = match error {
+            ReferralsError::Auth(e) => return e.into(),
+            ReferralsError::Reference(e) => return e.into(),
+            ReferralsError::Page(e) => return e.into(),
+            ReferralsError::NotFound(_) | ReferralsError::UnknownService(_) => ErrorCode::NotFound,
+            ReferralsError::Forbidden(_) => ErrorCode::Forbidden,
+            ReferralsError::Invalid(field, _) => {
+                let ApiError(inner) = ApiError::new(ErrorCode::BadUserInput, error.to_string());
+                return ApiError(inner.extend_with(|_, e| e.set("field", field)));
+            }
+            ReferralsError::Conflict => ErrorCode::Conflict,
+            ReferralsError::Crypto(_) | ReferralsError::Database(_) => ErrorCode::Internal,
         };
         ApiError::new(code, error.to_string())
     }

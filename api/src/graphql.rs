@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, ID, Interface, MergedObject, Object, Schema};
+use async_graphql::{Context, ID, Interface, MergedObject, MergedSubscription, Object, Schema};
 
 use crate::auth::{AuthMutation, AuthQuery, LoginLimiter};
 use crate::error::ApiResult;
@@ -11,10 +11,12 @@ use sea_orm::DatabaseConnection;
 
 use crate::listings::{self, ListingsMutation, ListingsQuery, Location, Organization, Service};
 use crate::reference::{Language, LifeDomain, Municipality, ReferenceData, ReferenceQuery};
+use crate::referrals::types::{ReferralSubscription, ReferralsMutation, ReferralsQuery};
+use crate::referrals::{Keyring, ReferralFeed};
 use crate::relay::{self, NodeKind};
 use crate::search::{SearchIndex, SearchQuery};
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Deep enough for GraphiQL's introspection query and real nesting
 /// (organization → services → locations → municipality → province → region).
@@ -22,10 +24,20 @@ const MAX_DEPTH: usize = 16;
 const MAX_COMPLEXITY: usize = 5_000;
 
 #[derive(MergedObject, Default)]
-pub struct Query(NodeQuery, ReferenceQuery, ListingsQuery, SearchQuery, AuthQuery);
+pub struct Query(
+    NodeQuery,
+    ReferenceQuery,
+    ListingsQuery,
+    SearchQuery,
+    AuthQuery,
+    ReferralsQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, ListingsMutation);
+pub struct Mutation(AuthMutation, ListingsMutation, ReferralsMutation);
+
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(ReferralSubscription);
 
 /// Anything with a global id.
 #[derive(Interface)]
@@ -64,11 +76,19 @@ impl NodeQuery {
 
 /// The schema with its shared data. Per-request data (the viewer, the DataLoader) is added
 /// by the handler.
-pub fn build_schema(db: DatabaseConnection, reference: Arc<ReferenceData>, search: Arc<SearchIndex>) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn build_schema(
+    db: DatabaseConnection,
+    reference: Arc<ReferenceData>,
+    search: Arc<SearchIndex>,
+    keyring: Arc<Keyring>,
+    feed: ReferralFeed,
+) -> AppSchema {
+    Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .data(db)
         .data(reference)
         .data(search)
+        .data(keyring)
+        .data(feed)
         .data(Arc::new(LoginLimiter::default()))
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -77,7 +97,7 @@ pub fn build_schema(db: DatabaseConnection, reference: Arc<ReferenceData>, searc
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .finish()
         .sdl()
 }

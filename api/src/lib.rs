@@ -10,6 +10,7 @@ pub mod geo;
 pub mod graphql;
 pub mod listings;
 pub mod reference;
+pub mod referrals;
 pub mod relay;
 pub mod search;
 pub mod server;

@@ -55,6 +55,11 @@ enum Command {
     Reindex,
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Print a new random encryption key for SOCIALMAP_ENCRYPTION_KEY.
+    GenerateKey,
+    /// Erase the personal fields of referrals closed longer than referral_retention_days
+    /// ago (serve does this daily).
+    Purge,
     /// Measure search on a fresh map in a temporary directory: index build time and
     /// in-process latency percentiles over a mix of volunteers' questions.
     Bench {
@@ -146,6 +151,18 @@ async fn main() -> anyhow::Result<()> {
 
     match cli.command {
         Command::Schema => print!("{}", api::graphql::sdl()),
+        Command::GenerateKey => println!("{}", api::referrals::Keyring::generate_key()),
+        Command::Purge => {
+            let db = api::db::connect(&config).await?;
+            api::db::migrate(&db).await?;
+            let erased =
+                api::referrals::jobs::erase_closed(&db, chrono::Utc::now(), config.referral_retention_days).await?;
+            tracing::info!(
+                erased,
+                retention_days = config.referral_retention_days,
+                "erased the personal fields of closed referrals"
+            );
+        }
         Command::Bench {
             services,
             demo,

@@ -1,18 +1,21 @@
-//! The HTTP server: GraphQL (POST) and GraphiQL (GET) on `/graphql`, `/healthz`, `/readyz`.
-//! Each server has its own search index, fed by the change log.
+//! The HTTP server: GraphQL (POST) and GraphiQL (GET) on `/graphql`, subscriptions over
+//! WebSocket on `/graphql/ws`, `/healthz`, `/readyz`. Each server has its own search index,
+//! fed by the change log, and runs the referral jobs (expiry, erasure).
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 
+use async_graphql::Data;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -24,7 +27,16 @@ use crate::error::ApiError;
 use crate::graphql::{AppSchema, build_schema};
 use crate::listings::MapLoader;
 use crate::reference::ReferenceData;
+use crate::referrals::{self, Keyring, ReferralFeed};
 use crate::search::{self, SearchIndex};
+
+/// What the referral capability needs from the configuration.
+#[derive(Clone)]
+pub struct ReferralSettings {
+    pub keyring: Arc<Keyring>,
+    /// Days after closing before a referral's personal fields are erased.
+    pub retention_days: u32,
+}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -34,13 +46,21 @@ pub struct AppState {
 
 impl AppState {
     /// Loads reference data, opens (or builds) the search index in `index_dir` and starts
-    /// it following the change log, and builds the schema over an already prepared database.
-    pub async fn new(db: DatabaseConnection, index_dir: &Path) -> anyhow::Result<Self> {
+    /// it following the change log, starts the referral jobs, and builds the schema over an
+    /// already prepared database.
+    pub async fn new(db: DatabaseConnection, index_dir: &Path, referrals: ReferralSettings) -> anyhow::Result<Self> {
         let reference = Arc::new(ReferenceData::load(&db).await?);
         let search = SearchIndex::open(index_dir, &db, reference.clone(), false).await?;
         search::follow(&search, db.clone());
+        let feed = ReferralFeed::default();
+        referrals::jobs::spawn(
+            db.clone(),
+            referrals.keyring.clone(),
+            feed.clone(),
+            referrals.retention_days,
+        );
         Ok(AppState {
-            schema: build_schema(db.clone(), reference, search),
+            schema: build_schema(db.clone(), reference, search, referrals.keyring, feed),
             db,
         })
     }
@@ -49,6 +69,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .with_state(state)
@@ -89,6 +110,37 @@ async fn graphql(
         .into()
 }
 
+/// GraphQL subscriptions over WebSocket (graphql-transport-ws or graphql-ws). The token comes
+/// in the `connection_init` payload, as `{"Authorization": "Bearer <token>"}`.
+async fn graphql_ws(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+    let AppState { schema, db } = state;
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = payload
+                        .get("Authorization")
+                        .or_else(|| payload.get("authorization"))
+                        .and_then(|value| value.as_str())
+                        .and_then(|value| value.split_once(' '))
+                        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                        .map(|(_, token)| token.trim().to_owned());
+                    let viewer = match token {
+                        None => Viewer::Anonymous,
+                        Some(token) => auth::authenticate(&db, &token)
+                            .await
+                            .map_err(|error| async_graphql::Error::from(ApiError::from(error)))?,
+                    };
+                    let mut data = Data::default();
+                    data.insert(viewer);
+                    data.insert(DataLoader::new(MapLoader::new(db.clone()), tokio::spawn));
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
 /// The token of an `Authorization: Bearer <token>` header.
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -97,7 +149,13 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("socialmap").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("socialmap")
+            .finish(),
+    )
 }
 
 /// Ready when the database answers.
@@ -123,9 +181,13 @@ pub async fn start(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
+    let referrals = ReferralSettings {
+        keyring: Arc::new(Keyring::from_config(config)?),
+        retention_days: config.referral_retention_days,
+    };
     let db = crate::db::connect(config).await?;
     crate::db::prepare(&db, config.demo_map).await?;
-    start_with(db, config.listen, &config.index_dir(), shutdown).await
+    start_with(db, config.listen, &config.index_dir(), referrals, shutdown).await
 }
 
 /// Serves an already prepared database on `listen`, with its search index in `index_dir`,
@@ -134,9 +196,10 @@ pub async fn start_with(
     db: DatabaseConnection,
     listen: SocketAddr,
     index_dir: &Path,
+    referrals: ReferralSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
-    let state = AppState::new(db, index_dir).await?;
+    let state = AppState::new(db, index_dir, referrals).await?;
     let listener = TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
     let task = tokio::spawn(async move {

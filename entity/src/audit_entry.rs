@@ -10,7 +10,7 @@ pub struct Model {
     /// `service`, `organization`, `location`.
     pub resource_type: String,
     pub resource_id: String,
-    /// `update` or `verify`.
+    /// `create`, `update`, `verify` or `delete`.
     pub last_action_type: String,
     pub last_action_date: DateTimeUtc,
     pub field_name: String,

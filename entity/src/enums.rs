@@ -74,3 +74,15 @@ text_enum!(
     /// How a token was issued: by `login` (expires) or for a program (`account create --token`).
     TokenKind { Session, Api }
 );
+text_enum!(
+    /// Where a referral is in its life (DESIGN.md, after the HL7 referral task).
+    ReferralStatus { Sent, Received, Accepted, Declined, Completed, NoShow, Cancelled, Expired }
+);
+text_enum!(
+    /// How the service reaches the family: through the referrer, or by phone with consent.
+    ContactVia { Referrer, Phone }
+);
+text_enum!(
+    /// Why a service declined a referral.
+    DeclineReason { NoCapacity, OutsideTargetGroup, OutsideArea, NotOurService, FamilyUnreachable, Other }
+);

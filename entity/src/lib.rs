@@ -20,6 +20,8 @@ pub mod audit_entry;
 pub mod change_log;
 pub mod location;
 pub mod organization;
+pub mod referral;
+pub mod referral_event;
 pub mod service;
 pub mod service_area;
 pub mod service_domain;

@@ -12,6 +12,8 @@ pub struct TestApp {
     pub address: SocketAddr,
     client: reqwest::Client,
     database: Arc<TestDatabase>,
+    /// The referral encryption key, shared with replicas.
+    pub encryption_key: String,
     /// Kept for its `Drop`, which removes the directory.
     _index: IndexDir,
     stop: Option<oneshot::Sender<()>>,
@@ -137,12 +139,27 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut DatabaseConnection)) -> Tes
         .await
         .expect("test database migrates and seeds");
     adjust(&mut db);
-    serve(database, db, IndexDir::create()).await
+    serve(
+        database,
+        db,
+        IndexDir::create(),
+        api::referrals::Keyring::generate_key(),
+    )
+    .await
 }
 
-async fn serve(database: Arc<TestDatabase>, db: DatabaseConnection, index: IndexDir) -> TestApp {
+async fn serve(
+    database: Arc<TestDatabase>,
+    db: DatabaseConnection,
+    index: IndexDir,
+    encryption_key: String,
+) -> TestApp {
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = api::server::start_with(db, SocketAddr::from(([127, 0, 0, 1], 0)), &index.0, async {
+    let referrals = api::server::ReferralSettings {
+        keyring: Arc::new(api::referrals::Keyring::new(&encryption_key, &[]).unwrap()),
+        retention_days: 180,
+    };
+    let server = api::server::start_with(db, SocketAddr::from(([127, 0, 0, 1], 0)), &index.0, referrals, async {
         let _ = stopped.await;
     })
     .await
@@ -151,6 +168,7 @@ async fn serve(database: Arc<TestDatabase>, db: DatabaseConnection, index: Index
         address: server.address,
         client: reqwest::Client::new(),
         database,
+        encryption_key,
         _index: index,
         stop: Some(stop),
     }
@@ -182,7 +200,13 @@ impl TestApp {
 
     /// Another server on the same database with an index of its own, as a second replica.
     pub async fn spawn_replica(&self) -> TestApp {
-        serve(self.database.clone(), self.connect().await, IndexDir::create()).await
+        serve(
+            self.database.clone(),
+            self.connect().await,
+            IndexDir::create(),
+            self.encryption_key.clone(),
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
