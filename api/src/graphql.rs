@@ -9,7 +9,10 @@ use crate::auth::{AuthMutation, AuthQuery, LoginLimiter};
 use crate::error::ApiResult;
 use sea_orm::DatabaseConnection;
 
-use crate::listings::{self, ListingsMutation, ListingsQuery, Location, Organization, Service};
+use crate::listings::{
+    self, ListingsMutation, ListingsQuery, Location, Organization, Service, SuggestionLimiter, SuggestionsMutation,
+    SuggestionsQuery,
+};
 use crate::reference::{Language, LifeDomain, Municipality, ReferenceData, ReferenceQuery};
 use crate::relay::{self, NodeKind};
 use crate::search::{SearchIndex, SearchQuery};
@@ -22,10 +25,17 @@ const MAX_DEPTH: usize = 16;
 const MAX_COMPLEXITY: usize = 5_000;
 
 #[derive(MergedObject, Default)]
-pub struct Query(NodeQuery, ReferenceQuery, ListingsQuery, SearchQuery, AuthQuery);
+pub struct Query(
+    NodeQuery,
+    ReferenceQuery,
+    ListingsQuery,
+    SearchQuery,
+    AuthQuery,
+    SuggestionsQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, ListingsMutation);
+pub struct Mutation(AuthMutation, ListingsMutation, SuggestionsMutation);
 
 /// Anything with a global id.
 #[derive(Interface)]
@@ -70,6 +80,7 @@ pub fn build_schema(db: DatabaseConnection, reference: Arc<ReferenceData>, searc
         .data(reference)
         .data(search)
         .data(Arc::new(LoginLimiter::default()))
+        .data(Arc::new(SuggestionLimiter::default()))
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()

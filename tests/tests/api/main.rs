@@ -12,3 +12,4 @@ mod relevance;
 mod schema;
 mod search;
 mod server;
+mod suggestions;
