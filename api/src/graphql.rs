@@ -10,8 +10,8 @@ use crate::error::ApiResult;
 use sea_orm::DatabaseConnection;
 
 use crate::listings::{
-    self, ListingsMutation, ListingsQuery, Location, Organization, Service, SuggestionLimiter, SuggestionsMutation,
-    SuggestionsQuery,
+    self, CoverageQuery, ListingsMutation, ListingsQuery, Location, Organization, Service, SuggestionLimiter,
+    SuggestionsMutation, SuggestionsQuery,
 };
 use crate::reference::{Language, LifeDomain, Municipality, ReferenceData, ReferenceQuery};
 use crate::relay::{self, NodeKind};
@@ -32,6 +32,7 @@ pub struct Query(
     SearchQuery,
     AuthQuery,
     SuggestionsQuery,
+    CoverageQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -2,11 +2,13 @@
 //! the database connection (tests call them directly); `types` puts GraphQL on top and
 //! `loaders` batches the nested lists per request.
 
+mod coverage;
 mod editing;
 mod loaders;
 mod suggestions;
 mod types;
 
+pub use coverage::{Coverage, CoverageQuery, DomainCoverage, LanguageCoverage, coverage};
 pub use editing::{
     ServiceChanges, audit_log, may_edit_service, set_service_status, stale_services, update_service, verify_service,
 };

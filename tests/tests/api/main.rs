@@ -5,6 +5,7 @@
 mod harness;
 
 mod auth;
+mod coverage;
 mod editing;
 mod listings;
 mod reference;
