@@ -100,6 +100,11 @@ impl From<ListingsError> for ApiError {
                 let ApiError(inner) = ApiError::new(ErrorCode::BadUserInput, error.to_string());
                 ApiError(inner.extend_with(|_, e| e.set("field", field)))
             }
+            ListingsError::TooManySuggestions(seconds) => {
+                let ApiError(inner) = ApiError::new(ErrorCode::RateLimited, error.to_string());
+                ApiError(inner.extend_with(|_, e| e.set("retryAfterSeconds", seconds)))
+            }
+            ListingsError::AlreadyResolved(_) => ApiError::new(ErrorCode::Conflict, error.to_string()),
             ListingsError::Database(e) => ApiError::new(ErrorCode::Internal, e.to_string()),
         }
     }

@@ -9,7 +9,10 @@ use crate::auth::{AuthMutation, AuthQuery, LoginLimiter};
 use crate::error::ApiResult;
 use sea_orm::DatabaseConnection;
 
-use crate::listings::{self, ListingsMutation, ListingsQuery, Location, Organization, Service};
+use crate::listings::{
+    self, CoverageQuery, ListingsMutation, ListingsQuery, Location, Organization, Service, SuggestionLimiter,
+    SuggestionsMutation, SuggestionsQuery,
+};
 use crate::reference::{Language, LifeDomain, Municipality, ReferenceData, ReferenceQuery};
 use crate::referrals::types::{ReferralSubscription, ReferralsMutation, ReferralsQuery};
 use crate::referrals::{Keyring, ReferralFeed};
@@ -31,10 +34,12 @@ pub struct Query(
     SearchQuery,
     AuthQuery,
     ReferralsQuery,
+    SuggestionsQuery,
+    CoverageQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, ListingsMutation, ReferralsMutation);
+pub struct Mutation(AuthMutation, ListingsMutation, SuggestionsMutation, ReferralsMutation);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(ReferralSubscription);
@@ -90,6 +95,7 @@ pub fn build_schema(
         .data(keyring)
         .data(feed)
         .data(Arc::new(LoginLimiter::default()))
+        .data(Arc::new(SuggestionLimiter::default()))
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()

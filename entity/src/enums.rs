@@ -67,6 +67,11 @@ text_enum!(
 );
 
 text_enum!(
+    /// Where a suggested correction stands: waiting for an editor, or resolved.
+    SuggestionStatus { Pending, Accepted, Rejected }
+);
+
+text_enum!(
     /// What an account may do (DESIGN.md, roles).
     Role { Admin, MunicipalityEditor, OrganizationEditor, Referrer }
 );

@@ -29,3 +29,4 @@ pub mod service_language;
 pub mod service_location;
 pub mod service_target_group;
 pub mod service_translation;
+pub mod suggestion;

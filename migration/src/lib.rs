@@ -8,6 +8,7 @@ mod m20261123_000002_social_map;
 mod m20261123_000003_change_log;
 mod m20261123_000004_accounts;
 mod m20261123_000005_audit;
+mod m20261123_000006_suggestions;
 mod m20261123_000007_referrals;
 
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_change_log::Migration),
             Box::new(m20261123_000004_accounts::Migration),
             Box::new(m20261123_000005_audit::Migration),
+            Box::new(m20261123_000006_suggestions::Migration),
             Box::new(m20261123_000007_referrals::Migration),
         ]
     }

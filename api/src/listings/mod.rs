@@ -2,10 +2,13 @@
 //! the database connection (tests call them directly); `types` puts GraphQL on top and
 //! `loaders` batches the nested lists per request.
 
+mod coverage;
 mod editing;
 mod loaders;
+mod suggestions;
 mod types;
 
+pub use coverage::{Coverage, CoverageQuery, DomainCoverage, LanguageCoverage, coverage};
 pub use editing::{
     AreaPart, AuditedResource, LanguageOffer, ListingsMutation, LocationChanges, NewService, OrganizationChanges,
     ServiceChanges, TranslationText, audit_log, create_location, create_organization, create_service, delete_location,
@@ -15,6 +18,10 @@ pub use editing::{
 };
 pub use loaders::LocationsOfService;
 pub use loaders::MapLoader;
+pub use suggestions::{
+    ServiceSuggestion, SuggestionLimiter, SuggestionsMutation, SuggestionsQuery, pending_suggestions,
+    resolve_suggestion, suggest_change,
+};
 pub use types::{Access, LanguageMode, ListingsQuery, Location, Organization, Service, TargetGroup};
 
 /// A listing not verified for this long is stale: search ranks it lower and says so.
@@ -51,6 +58,11 @@ pub enum ListingsError {
     Conflict(i32),
     #[error("`{0}` {1}")]
     Invalid(&'static str, String),
+    #[error("too many suggestions from your address; try again in {0} s")]
+    TooManySuggestions(u64),
+    /// How it was resolved: `accepted` or `rejected`.
+    #[error("this suggestion was already {0}; a suggestion is resolved only once")]
+    AlreadyResolved(&'static str),
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
 }

@@ -19,12 +19,12 @@ const STATUS: &str = "mutation($id: ID!, $version: Int!) {
     setServiceStatus(id: $id, version: $version, status: TEMPORARILY_CLOSED) { status version } }";
 const VERIFY: &str = "mutation($id: ID!) { verifyService(id: $id) { lastVerifiedAt verifiedBy version } }";
 
-fn service_id(key: &str) -> String {
+pub(crate) fn service_id(key: &str) -> String {
     api::relay::global_id(api::relay::NodeKind::Service, &seed::demo_id("service", key)).0
 }
 
 /// Creates an account and logs it in; returns its token.
-async fn account(
+pub(crate) async fn account(
     app: &TestApp,
     email: &str,
     role: Role,
@@ -59,7 +59,7 @@ async fn current(app: &TestApp) -> Value {
     app.data(READ, json!({ "id": service_id(SERVICE) })).await["service"].clone()
 }
 
-fn code(response: &Value) -> String {
+pub(crate) fn code(response: &Value) -> String {
     response["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or("<none>")

@@ -5,6 +5,7 @@
 mod harness;
 
 mod auth;
+mod coverage;
 mod editing;
 mod listings;
 mod reference;
@@ -12,3 +13,4 @@ mod relevance;
 mod schema;
 mod search;
 mod server;
+mod suggestions;
