@@ -119,6 +119,15 @@ fn acting_organization(viewer: &Viewer) -> Result<String, ReferralsError> {
     }
 }
 
+/// The organization a reader of referral `id` acts for. Someone without one is a stranger
+/// to every referral, and learns nothing, not even that it exists.
+fn reader_organization(viewer: &Viewer, id: &str) -> Result<String, ReferralsError> {
+    match acting_organization(viewer) {
+        Err(ReferralsError::Forbidden(_)) => Err(ReferralsError::NotFound(id.to_owned())),
+        outcome => outcome,
+    }
+}
+
 /// The sides the organization is on; none for a stranger.
 fn sides_of(referral: &referral::Model, organization: &str) -> Vec<Side> {
     let mut sides = Vec::new();
@@ -304,7 +313,7 @@ pub async fn update_status(
     reason: Option<DeclineReason>,
     note: Option<String>,
 ) -> Result<ReferralView, ReferralsError> {
-    let organization = acting_organization(viewer)?;
+    let organization = reader_organization(viewer, id)?;
     let account_id = viewer.signed_in()?.account.id.clone();
     let current = readable(db, &organization, id).await?;
     let sides = sides_of(&current, &organization);
@@ -389,7 +398,7 @@ pub async fn add_note(
     id: &str,
     note: &str,
 ) -> Result<ReferralView, ReferralsError> {
-    let organization = acting_organization(viewer)?;
+    let organization = reader_organization(viewer, id)?;
     let account_id = viewer.signed_in()?.account.id.clone();
     let current = readable(db, &organization, id).await?;
     let note = note.trim();
@@ -425,12 +434,7 @@ pub async fn referral(
     viewer: &Viewer,
     id: &str,
 ) -> Result<ReferralView, ReferralsError> {
-    let organization = match acting_organization(viewer) {
-        Ok(organization) => organization,
-        // A stranger learns nothing, not even that the referral exists.
-        Err(ReferralsError::Forbidden(_)) => return Err(ReferralsError::NotFound(id.to_owned())),
-        Err(other) => return Err(other),
-    };
+    let organization = reader_organization(viewer, id)?;
     view(keyring, readable(db, &organization, id).await?)
 }
 

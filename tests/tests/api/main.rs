@@ -9,6 +9,7 @@ mod coverage;
 mod editing;
 mod listings;
 mod reference;
+mod referrals;
 mod relevance;
 mod schema;
 mod search;
