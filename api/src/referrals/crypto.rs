@@ -184,4 +184,26 @@ mod tests {
         ));
         assert!(matches!(Keyring::new("c2hvcnQ=", &[]), Err(CryptoError::BadKey)));
     }
+
+    #[test]
+    fn only_development_makes_its_own_key_and_keeps_it() {
+        let dir = std::env::temp_dir().join(format!("socialmap-key-{}", uuid::Uuid::new_v4().simple()));
+        let production = Config {
+            data_dir: dir.clone(),
+            environment: Environment::Production,
+            ..Config::default()
+        };
+        assert!(matches!(Keyring::from_config(&production), Err(CryptoError::NoKey)));
+        assert!(!dir.exists(), "production writes no key");
+
+        let development = Config {
+            environment: Environment::Development,
+            ..production
+        };
+        let first = Keyring::from_config(&development).unwrap();
+        let sealed = first.seal("referral/1/need_description", "tekst");
+        let again = Keyring::from_config(&development).unwrap();
+        assert_eq!(again.open("referral/1/need_description", &sealed).unwrap(), "tekst");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

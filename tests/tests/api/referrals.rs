@@ -176,6 +176,10 @@ async fn a_referral_goes_from_the_referrer_to_the_service_and_both_follow_it() {
     );
 }
 
+/// The moves (status, by whom) that reach a state, a move tried from there, by whom, and the
+/// expected outcome.
+type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str, &'a str);
+
 /// Every move from every state: allowed to the right side, refused to the other (FORBIDDEN),
 /// impossible for everyone (BAD_USER_INPUT naming the possible moves).
 #[tokio::test]
@@ -185,7 +189,7 @@ async fn every_transition_is_allowed_to_its_side_only() {
     // (path to reach a state, move, who tries, expected outcome)
     let service = cast.service.as_str();
     let referrer = cast.referrer.as_str();
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (vec![], "RECEIVED", service, "OK"),
         (vec![], "RECEIVED", referrer, "FORBIDDEN"),
         (vec![], "CANCELLED", referrer, "OK"),
