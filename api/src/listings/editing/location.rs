@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use super::validate::{self, MAX_TEXT_CHARS, invalid};
-use super::{Fields, may_edit_location, new_id, record_audit, with_write_retry};
+use super::{Fields, may_edit_location, new_id, record_audit, with_write_retry, write_if_still};
 use crate::auth::Viewer;
 use crate::listings::ListingsError;
 use crate::reference::ReferenceData;
@@ -161,15 +161,13 @@ pub async fn update_location(
         let now = Utc::now();
         updated.version = current.version + 1;
         updated.updated_at = now;
-        let written = location::Entity::update_many()
-            .set(updated.clone().into_active_model().reset_all())
-            .filter(location::Column::Id.eq(id))
-            .filter(location::Column::Version.eq(current.version))
-            .exec(&txn)
-            .await?;
-        if written.rows_affected != 1 {
-            return Err(ListingsError::Conflict(current.version + 1));
-        }
+        write_if_still(
+            &txn,
+            updated.clone().into_active_model(),
+            (location::Column::Id, id),
+            (location::Column::Version, current.version),
+        )
+        .await?;
         record_audit(
             &txn,
             ("location", id),

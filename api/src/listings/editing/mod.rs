@@ -15,7 +15,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use entity::audit_entry;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use serde_json::{Map, Value};
 
 pub use location::{LocationChanges, create_location, delete_location, update_location};
@@ -97,6 +97,29 @@ async fn record_audit(
         }
         .insert(db)
         .await?;
+    }
+    Ok(())
+}
+
+/// Writes `changed` over the row `id` only if that row is still at `version`: of two edits
+/// from the same version, one writes and the other gets `CONFLICT`.
+async fn write_if_still<A>(
+    db: &impl ConnectionTrait,
+    changed: A,
+    (id_column, id): (<A::Entity as EntityTrait>::Column, &str),
+    (version_column, version): (<A::Entity as EntityTrait>::Column, i32),
+) -> Result<(), ListingsError>
+where
+    A: ActiveModelTrait + Send,
+{
+    let written = <A::Entity as EntityTrait>::update_many()
+        .set(changed.reset_all())
+        .filter(id_column.eq(id))
+        .filter(version_column.eq(version))
+        .exec(db)
+        .await?;
+    if written.rows_affected != 1 {
+        return Err(ListingsError::Conflict(version + 1));
     }
     Ok(())
 }

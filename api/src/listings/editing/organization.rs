@@ -4,14 +4,12 @@
 use chrono::Utc;
 use entity::enums::{ChangedResource, OrganizationKind, Role};
 use entity::{organization, search_key};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait};
 use serde_json::json;
 
 use super::location::{LocationChanges, insert_location, municipality_of};
 use super::validate::{self, MAX_TEXT_CHARS};
-use super::{Fields, may_edit_organization, new_id, record_audit, with_write_retry};
+use super::{Fields, may_edit_organization, new_id, record_audit, with_write_retry, write_if_still};
 use crate::auth::Viewer;
 use crate::listings::ListingsError;
 use crate::reference::ReferenceData;
@@ -152,15 +150,13 @@ pub async fn update_organization(
         let now = Utc::now();
         updated.version = current.version + 1;
         updated.updated_at = now;
-        let written = organization::Entity::update_many()
-            .set(updated.clone().into_active_model().reset_all())
-            .filter(organization::Column::Id.eq(id))
-            .filter(organization::Column::Version.eq(current.version))
-            .exec(&txn)
-            .await?;
-        if written.rows_affected != 1 {
-            return Err(ListingsError::Conflict(current.version + 1));
-        }
+        write_if_still(
+            &txn,
+            updated.clone().into_active_model(),
+            (organization::Column::Id, id),
+            (organization::Column::Version, current.version),
+        )
+        .await?;
         record_audit(
             &txn,
             ("organization", id),

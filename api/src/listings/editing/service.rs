@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::validate::{self, MAX_TEXT_CHARS, invalid};
-use super::{Fields, may_edit_service, new_id, record_audit, with_write_retry};
+use super::{Fields, may_edit_service, new_id, record_audit, with_write_retry, write_if_still};
 use crate::auth::Viewer;
 use crate::listings::ListingsError;
 use crate::reference::ReferenceData;
@@ -407,15 +407,13 @@ async fn try_edit_service(
     after.service.version = before.service.version + 1;
     after.service.updated_at = now;
     // Guarded by the version read: of two edits from the same version, one writes.
-    let written = service::Entity::update_many()
-        .set(after.service.clone().into_active_model().reset_all())
-        .filter(service::Column::Id.eq(id))
-        .filter(service::Column::Version.eq(before.service.version))
-        .exec(&txn)
-        .await?;
-    if written.rows_affected != 1 {
-        return Err(ListingsError::Conflict(before.service.version + 1));
-    }
+    write_if_still(
+        &txn,
+        after.service.clone().into_active_model(),
+        (service::Column::Id, id),
+        (service::Column::Version, before.service.version),
+    )
+    .await?;
     after.write_parts(&txn, Some(&before)).await?;
     // A municipality editor may not move a service out of its own municipalities.
     if !may_edit_service(&txn, reference, viewer, &after.service).await? {
@@ -703,12 +701,10 @@ impl ServiceRecord {
         let id = self.service.id.as_str();
         let changed = |same: fn(&ServiceRecord, &ServiceRecord) -> bool| before.is_none_or(|b| !same(b, self));
         if changed(|a, b| a.domains == b.domains) {
-            service_domain::Entity::delete_many()
-                .filter(service_domain::Column::ServiceId.eq(id))
-                .exec(db)
-                .await?;
-            insert_rows(
+            replace_rows(
                 db,
+                service_domain::Column::ServiceId,
+                id,
                 self.domains.iter().map(|code| service_domain::Model {
                     service_id: id.to_owned(),
                     domain_code: code.clone(),
@@ -717,12 +713,10 @@ impl ServiceRecord {
             .await?;
         }
         if changed(|a, b| a.target_groups == b.target_groups) {
-            service_target_group::Entity::delete_many()
-                .filter(service_target_group::Column::ServiceId.eq(id))
-                .exec(db)
-                .await?;
-            insert_rows(
+            replace_rows(
                 db,
+                service_target_group::Column::ServiceId,
+                id,
                 self.target_groups.iter().map(|group| service_target_group::Model {
                     service_id: id.to_owned(),
                     target_group: *group,
@@ -731,12 +725,10 @@ impl ServiceRecord {
             .await?;
         }
         if changed(|a, b| a.languages == b.languages) {
-            service_language::Entity::delete_many()
-                .filter(service_language::Column::ServiceId.eq(id))
-                .exec(db)
-                .await?;
-            insert_rows(
+            replace_rows(
                 db,
+                service_language::Column::ServiceId,
+                id,
                 self.languages.iter().map(|l| service_language::Model {
                     service_id: id.to_owned(),
                     language_code: l.code.clone(),
@@ -747,12 +739,10 @@ impl ServiceRecord {
             .await?;
         }
         if changed(|a, b| a.translations == b.translations) {
-            service_translation::Entity::delete_many()
-                .filter(service_translation::Column::ServiceId.eq(id))
-                .exec(db)
-                .await?;
-            insert_rows(
+            replace_rows(
                 db,
+                service_translation::Column::ServiceId,
+                id,
                 self.translations.iter().map(|t| service_translation::Model {
                     service_id: id.to_owned(),
                     lang: t.lang.clone(),
@@ -768,12 +758,10 @@ impl ServiceRecord {
                 .filter(service_area::Column::ServiceId.eq(id))
                 .exec(db)
                 .await?;
-            service_location::Entity::delete_many()
-                .filter(service_location::Column::ServiceId.eq(id))
-                .exec(db)
-                .await?;
-            insert_rows(
+            replace_rows(
                 db,
+                service_location::Column::ServiceId,
+                id,
                 self.location_ids.iter().map(|location_id| service_location::Model {
                     service_id: id.to_owned(),
                     location_id: location_id.clone(),
@@ -825,6 +813,24 @@ impl AreaPart {
         }
         row
     }
+}
+
+/// Replaces a service's rows of one part (the rows whose `service_column` is `service_id`).
+async fn replace_rows<M, A>(
+    db: &impl ConnectionTrait,
+    service_column: <A::Entity as EntityTrait>::Column,
+    service_id: &str,
+    rows: impl Iterator<Item = M>,
+) -> Result<(), DbErr>
+where
+    M: IntoActiveModel<A>,
+    A: sea_orm::ActiveModelTrait,
+{
+    <A::Entity as EntityTrait>::delete_many()
+        .filter(service_column.eq(service_id))
+        .exec(db)
+        .await?;
+    insert_rows(db, rows).await
 }
 
 async fn insert_rows<M, A>(db: &impl ConnectionTrait, rows: impl Iterator<Item = M>) -> Result<(), DbErr>
