@@ -55,6 +55,11 @@ enum Command {
     Reindex,
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Write the whole public map as HSDS 3.0 JSON (and NDJSON under ndjson/) into DIR.
+    ExportHsds {
+        /// The directory to write into (created if missing).
+        dir: PathBuf,
+    },
     /// Print a new random encryption key for SOCIALMAP_ENCRYPTION_KEY.
     GenerateKey,
     /// Erase the personal fields of referrals closed longer than referral_retention_days
@@ -151,6 +156,19 @@ async fn main() -> anyhow::Result<()> {
 
     match cli.command {
         Command::Schema => print!("{}", api::graphql::sdl()),
+        Command::ExportHsds { dir } => {
+            let db = api::db::connect(&config).await?;
+            api::db::prepare(&db, config.demo_map).await?;
+            let reference = api::reference::ReferenceData::load(&db).await?;
+            let report = api::hsds::export::export(&db, &reference, &dir).await?;
+            tracing::info!(
+                organizations = report.organizations,
+                services = report.services,
+                taxonomy_terms = report.taxonomy_terms,
+                "wrote the map as HSDS 3.0 into {}",
+                dir.display()
+            );
+        }
         Command::GenerateKey => println!("{}", api::referrals::Keyring::generate_key()),
         Command::Purge => {
             let db = api::db::connect(&config).await?;

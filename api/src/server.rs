@@ -1,5 +1,5 @@
 //! The HTTP server: GraphQL (POST) and GraphiQL (GET) on `/graphql`, subscriptions over
-//! WebSocket on `/graphql/ws`, `/healthz`, `/readyz`. Each server has its own search index,
+//! WebSocket on `/graphql/ws`, the HSDS API under `/hsds/`, `/healthz`, `/readyz`. Each server has its own search index,
 //! fed by the change log, and runs the referral jobs (expiry, erasure).
 
 use std::future::Future;
@@ -25,6 +25,7 @@ use crate::auth::{self, Viewer};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::graphql::{AppSchema, build_schema};
+use crate::hsds::routes::HsdsState;
 use crate::listings::MapLoader;
 use crate::reference::ReferenceData;
 use crate::referrals::{self, Keyring, ReferralFeed};
@@ -42,6 +43,7 @@ pub struct ReferralSettings {
 pub struct AppState {
     schema: AppSchema,
     db: DatabaseConnection,
+    hsds: HsdsState,
 }
 
 impl AppState {
@@ -59,20 +61,28 @@ impl AppState {
             feed.clone(),
             referrals.retention_days,
         );
+        let hsds = HsdsState {
+            db: db.clone(),
+            reference: reference.clone(),
+            search: search.clone(),
+        };
         Ok(AppState {
             schema: build_schema(db.clone(), reference, search, referrals.keyring, feed),
             db,
+            hsds,
         })
     }
 }
 
 pub fn router(state: AppState) -> Router {
+    let hsds = crate::hsds::routes::router(state.hsds.clone());
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .with_state(state)
+        .merge(hsds)
 }
 
 /// The address a request came from, for limits per client (`suggestChange`).
@@ -113,7 +123,7 @@ async fn graphql(
 /// GraphQL subscriptions over WebSocket (graphql-transport-ws or graphql-ws). The token comes
 /// in the `connection_init` payload, as `{"Authorization": "Bearer <token>"}`.
 async fn graphql_ws(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
-    let AppState { schema, db } = state;
+    let AppState { schema, db, .. } = state;
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {

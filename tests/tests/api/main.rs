@@ -7,6 +7,7 @@ mod harness;
 mod auth;
 mod coverage;
 mod editing;
+mod hsds;
 mod listings;
 mod reference;
 mod referrals;
