@@ -29,6 +29,8 @@ pub struct Config {
     pub previous_encryption_keys: Vec<String>,
     /// Days after a referral closes before its personal fields are erased.
     pub referral_retention_days: u32,
+    /// Days the change log keeps its rows; a replica down for longer rebuilds its index.
+    pub change_log_retention_days: u32,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -50,6 +52,7 @@ impl Default for Config {
             encryption_key: None,
             previous_encryption_keys: Vec::new(),
             referral_retention_days: 180,
+            change_log_retention_days: 7,
         }
     }
 }
@@ -84,6 +87,7 @@ impl Config {
                 "encryption_key",
                 "previous_encryption_keys",
                 "referral_retention_days",
+                "change_log_retention_days",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()

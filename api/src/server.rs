@@ -31,6 +31,26 @@ use crate::reference::ReferenceData;
 use crate::referrals::{self, Keyring, ReferralFeed};
 use crate::search::{self, SearchIndex};
 
+/// How often a server prunes the change log.
+const PRUNE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Prunes change-log rows older than `retention_days`, hourly, while the server runs. Every
+/// replica may do it: deleting what another already deleted is harmless.
+fn prune_change_log(db: DatabaseConnection, retention_days: u32) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(PRUNE_INTERVAL);
+        loop {
+            every.tick().await;
+            let before = chrono::Utc::now() - chrono::Duration::days(i64::from(retention_days));
+            match search::prune_change_log(&db, before).await {
+                Ok(0) => {}
+                Ok(rows) => tracing::info!(rows, "pruned the change log"),
+                Err(error) => tracing::warn!(%error, "pruning the change log failed; retrying in an hour"),
+            }
+        }
+    });
+}
+
 /// What the referral capability needs from the configuration.
 #[derive(Clone)]
 pub struct ReferralSettings {
@@ -197,6 +217,7 @@ pub async fn start(
     };
     let db = crate::db::connect(config).await?;
     crate::db::prepare(&db, config.demo_map).await?;
+    prune_change_log(db.clone(), config.change_log_retention_days);
     start_with(db, config.listen, &config.index_dir(), referrals, shutdown).await
 }
 

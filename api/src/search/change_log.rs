@@ -39,6 +39,41 @@ pub async fn record(db: &impl ConnectionTrait, resource: ChangedResource, resour
     Ok(())
 }
 
+/// Deletes the rows older than `before`, except the newest row, which keeps the id sequence's
+/// high-water mark visible. A replica whose index had not applied a deleted row rebuilds from
+/// the database when it next catches up (`pruned_past`). Returns how many rows it deleted.
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let newest: Option<i64> = change_log::Entity::find()
+        .select_only()
+        .column_as(change_log::Column::Id.max(), "newest")
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten();
+    let Some(newest) = newest else {
+        return Ok(0);
+    };
+    let deleted = change_log::Entity::delete_many()
+        .filter(change_log::Column::ChangedAt.lt(before))
+        .filter(change_log::Column::Id.lt(newest))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
+/// Whether rows after `applied` were pruned, so the log can no longer bring an index that
+/// applied up to `applied` up to date.
+pub async fn pruned_past(db: &impl ConnectionTrait, applied: i64) -> Result<bool, DbErr> {
+    let oldest: Option<i64> = change_log::Entity::find()
+        .select_only()
+        .column_as(change_log::Column::Id.min(), "oldest")
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten();
+    Ok(oldest.is_some_and(|oldest| oldest > applied + 1))
+}
+
 /// How far an index has followed the log.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogPosition {

@@ -135,6 +135,12 @@ impl SearchIndex {
     /// Applies the change-log rows this index has not seen; returns how many services it
     /// re-indexed.
     pub async fn catch_up(&self, db: &DatabaseConnection) -> Result<usize, SearchError> {
+        let applied = self.writer.lock().await.position.last_id;
+        if change_log::pruned_past(db, applied).await? {
+            // Rows this index never applied were pruned: only the database knows them now.
+            tracing::warn!(applied, "the change log was pruned past this index; rebuilding it");
+            return Ok(self.rebuild(db).await?.services);
+        }
         let mut state = self.writer.lock().await;
         let (changes, position) = state.position.read(db, Utc::now()).await?;
         if position == state.position {

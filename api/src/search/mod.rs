@@ -12,7 +12,7 @@ mod query;
 mod rank;
 mod types;
 
-pub use change_log::record;
+pub use change_log::{prune as prune_change_log, record};
 pub use index::{BuildReport, FOLLOW_INTERVAL, SearchIndex, follow};
 pub use query::{Near, SearchRequest};
 pub use types::SearchQuery;

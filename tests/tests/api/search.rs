@@ -665,3 +665,52 @@ async fn the_index_is_rebuilt_when_missing_corrupt_or_forced() {
     drop(forced);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_replica_down_while_the_log_was_pruned_rebuilds_and_misses_nothing() {
+    let app = spawn_app().await;
+    let db = app.connect().await;
+    let reference = std::sync::Arc::new(api::reference::ReferenceData::load(&db).await.unwrap());
+    let dir = std::env::temp_dir().join(format!("socialmap-index-{}", uuid::Uuid::new_v4().simple()));
+    let page = api::relay::PageRequest::new(Some(5), None).unwrap();
+    let found = |index: &api::search::SearchIndex, text: &str| {
+        let request = api::search::SearchRequest {
+            text: Some(text.to_owned()),
+            ..Default::default()
+        };
+        index.search(&request, page).unwrap().total
+    };
+
+    // A replica builds its index, then goes down.
+    let replica = api::search::SearchIndex::open(&dir, &db, reference.clone(), false)
+        .await
+        .unwrap();
+    drop(replica);
+
+    // Meanwhile two services change and the log is pruned of all but its newest row.
+    change_service(&app, "woonpunt-aalst-woonclub", |s| {
+        s.name = Set("Xylofoonatelier voor nieuwkomers".to_owned());
+    })
+    .await;
+    change_service(&app, "ocmw-aalst-huurwaarborg", |s| {
+        s.name = Set("Zebrapremie voor huurders".to_owned());
+    })
+    .await;
+    let pruned = api::search::prune_change_log(&db, Utc::now() + chrono::Duration::seconds(1))
+        .await
+        .unwrap();
+    assert!(pruned > 0);
+
+    // Back up: the first change is no longer in the log, but the index still learns it.
+    let replica = api::search::SearchIndex::open(&dir, &db, reference, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        found(&replica, "xylofoonatelier"),
+        1,
+        "a change whose log row was pruned"
+    );
+    assert_eq!(found(&replica, "zebrapremie"), 1, "the newest change");
+    drop(replica);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
