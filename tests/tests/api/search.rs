@@ -714,3 +714,19 @@ async fn a_replica_down_while_the_log_was_pruned_rebuilds_and_misses_nothing() {
     drop(replica);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_replica_started_after_the_writes_finds_them() {
+    let app = spawn_app().await;
+    change_service(&app, "woonpunt-aalst-woonclub", |s| {
+        s.name = Set("Xylofoonatelier voor nieuwkomers".to_owned());
+    })
+    .await;
+    let late = app.spawn_replica().await;
+    let found = search(&late, json!({ "text": "xylofoonatelier" }), 5).await;
+    assert_eq!(
+        ids(&found),
+        vec![service_id("woonpunt-aalst-woonclub")],
+        "at once, without waiting"
+    );
+}
