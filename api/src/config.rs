@@ -31,6 +31,14 @@ pub struct Config {
     pub referral_retention_days: u32,
     /// Days the change log keeps its rows; a replica down for longer rebuilds its index.
     pub change_log_retention_days: u32,
+    /// Largest GraphQL request body accepted, in bytes (`importHsds` takes up to 5 MB).
+    pub max_body_bytes: usize,
+    /// Most operations in one batched GraphQL request.
+    pub max_batch: usize,
+    /// Seconds a GraphQL request may run before it is stopped.
+    pub request_timeout_seconds: u64,
+    /// Whether the schema answers introspection (GraphiQL needs it).
+    pub introspection: bool,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -53,6 +61,10 @@ impl Default for Config {
             previous_encryption_keys: Vec::new(),
             referral_retention_days: 180,
             change_log_retention_days: 7,
+            max_body_bytes: 6 * 1024 * 1024,
+            max_batch: 10,
+            request_timeout_seconds: 30,
+            introspection: true,
         }
     }
 }
@@ -88,6 +100,10 @@ impl Config {
                 "previous_encryption_keys",
                 "referral_retention_days",
                 "change_log_retention_days",
+                "max_body_bytes",
+                "max_batch",
+                "request_timeout_seconds",
+                "introspection",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()

@@ -24,7 +24,10 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 /// Deep enough for GraphiQL's introspection query and real nesting
 /// (organization → services → locations → municipality → province → region).
 const MAX_DEPTH: usize = 16;
-const MAX_COMPLEXITY: usize = 5_000;
+/// A connection costs its page size times its selection (`relay::page_cost`): a page of 100
+/// services with all their fields is about 6,000; 100 organizations with 50 services each is
+/// about 75,000; three nested pages of 100 are refused.
+const MAX_COMPLEXITY: usize = 100_000;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -87,8 +90,15 @@ pub fn build_schema(
     search: Arc<SearchIndex>,
     keyring: Arc<Keyring>,
     feed: ReferralFeed,
+    introspection: bool,
 ) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), Subscription::default())
+    let builder = Schema::build(Query::default(), Mutation::default(), Subscription::default());
+    let builder = if introspection {
+        builder
+    } else {
+        builder.disable_introspection()
+    };
+    builder
         .data(db)
         .data(reference)
         .data(search)

@@ -6,12 +6,14 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
-use async_graphql::Data;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql::{BatchRequest, BatchResponse, Data};
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
+use axum::body::Body;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -23,7 +25,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{self, Viewer};
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::graphql::{AppSchema, build_schema};
 use crate::hsds::routes::HsdsState;
 use crate::listings::MapLoader;
@@ -59,18 +61,50 @@ pub struct ReferralSettings {
     pub retention_days: u32,
 }
 
+/// What one GraphQL request may ask of the server.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub max_batch: usize,
+    pub timeout: Duration,
+    pub introspection: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::from(&Config::default())
+    }
+}
+
+impl From<&Config> for Limits {
+    fn from(config: &Config) -> Self {
+        Limits {
+            max_body_bytes: config.max_body_bytes,
+            max_batch: config.max_batch,
+            timeout: Duration::from_secs(config.request_timeout_seconds),
+            introspection: config.introspection,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     schema: AppSchema,
     db: DatabaseConnection,
     hsds: HsdsState,
+    limits: Limits,
 }
 
 impl AppState {
     /// Loads reference data, opens (or builds) the search index in `index_dir` and starts
     /// it following the change log, starts the referral jobs, and builds the schema over an
     /// already prepared database.
-    pub async fn new(db: DatabaseConnection, index_dir: &Path, referrals: ReferralSettings) -> anyhow::Result<Self> {
+    pub async fn new(
+        db: DatabaseConnection,
+        index_dir: &Path,
+        referrals: ReferralSettings,
+        limits: Limits,
+    ) -> anyhow::Result<Self> {
         let reference = Arc::new(ReferenceData::load(&db).await?);
         let search = SearchIndex::open(index_dir, &db, reference.clone(), false).await?;
         search::follow(&search, db.clone());
@@ -87,9 +121,17 @@ impl AppState {
             search: search.clone(),
         };
         Ok(AppState {
-            schema: build_schema(db.clone(), reference, search, referrals.keyring, feed),
+            schema: build_schema(
+                db.clone(),
+                reference,
+                search,
+                referrals.keyring,
+                feed,
+                limits.introspection,
+            ),
             db,
             hsds,
+            limits,
         })
     }
 }
@@ -113,31 +155,95 @@ async fn graphql(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
+    body: Body,
+) -> Response {
+    let limits = state.limits;
+    let Ok(bytes) = axum::body::to_bytes(body, limits.max_body_bytes).await else {
+        return refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BadUserInput,
+            format!("the request body is larger than {} bytes", limits.max_body_bytes),
+        );
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(error) => {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                format!("the request body is not a GraphQL request in JSON: {error}"),
+            );
+        }
+    };
+    if let BatchRequest::Batch(requests) = &batch
+        && !(1..=limits.max_batch).contains(&requests.len())
+    {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            format!(
+                "a batch holds 1 to {} operations, got {}",
+                limits.max_batch,
+                requests.len()
+            ),
+        );
+    }
     let viewer = match bearer_token(&headers) {
         None => Viewer::Anonymous,
         Some(token) => match auth::authenticate(&state.db, token).await {
             Ok(viewer) => viewer,
             // A bad token is refused, never downgraded to anonymous: the client must know.
-            Err(error) => {
-                let error: async_graphql::Error = ApiError::from(error).into();
-                return async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())]).into();
-            }
+            Err(error) => return error_response(StatusCode::OK, ApiError::from(error)),
         },
     };
-    let loader = DataLoader::new(MapLoader::new(state.db.clone()), tokio::spawn);
-    state
-        .schema
-        .execute(
-            request
-                .into_inner()
-                .data(loader)
-                .data(viewer)
-                .data(ClientAddress(peer.ip())),
-        )
-        .await
-        .into()
+    let with_data = |request: async_graphql::Request| {
+        request
+            .data(DataLoader::new(MapLoader::new(state.db.clone()), tokio::spawn))
+            .data(viewer.clone())
+            .data(ClientAddress(peer.ip()))
+    };
+    let batch = match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(with_data(request)),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(with_data).collect()),
+    };
+    match tokio::time::timeout(limits.timeout, state.schema.execute_batch(batch)).await {
+        Ok(response) => GraphQLResponse::from(match response {
+            BatchResponse::Single(one) => BatchResponse::Single(coded(one)),
+            BatchResponse::Batch(all) => BatchResponse::Batch(all.into_iter().map(coded).collect()),
+        })
+        .into_response(),
+        Err(_) => refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal,
+            format!(
+                "the request was stopped after {} s; ask for less (smaller pages, fewer nested lists)",
+                limits.timeout.as_secs()
+            ),
+        ),
+    }
+}
+
+/// Errors that async-graphql raises itself (syntax, unknown fields, argument types, depth,
+/// complexity) carry no code; they are all the client's to fix.
+fn coded(mut response: async_graphql::Response) -> async_graphql::Response {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", ErrorCode::BadUserInput.as_str());
+        }
+    }
+    response
+}
+
+/// A GraphQL error response for a request refused before it ran.
+fn refusal(status: StatusCode, code: ErrorCode, message: String) -> Response {
+    error_response(status, ApiError::new(code, message))
+}
+
+fn error_response(status: StatusCode, error: ApiError) -> Response {
+    let error: async_graphql::Error = error.into();
+    let response = async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())]);
+    (status, GraphQLResponse::from(response)).into_response()
 }
 
 /// GraphQL subscriptions over WebSocket (graphql-transport-ws or graphql-ws). The token comes
@@ -218,7 +324,15 @@ pub async fn start(
     let db = crate::db::connect(config).await?;
     crate::db::prepare(&db, config.demo_map).await?;
     prune_change_log(db.clone(), config.change_log_retention_days);
-    start_with(db, config.listen, &config.index_dir(), referrals, shutdown).await
+    serve(
+        db,
+        config.listen,
+        &config.index_dir(),
+        referrals,
+        Limits::from(config),
+        shutdown,
+    )
+    .await
 }
 
 /// Serves an already prepared database on `listen`, with its search index in `index_dir`,
@@ -230,7 +344,18 @@ pub async fn start_with(
     referrals: ReferralSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
-    let state = AppState::new(db, index_dir, referrals).await?;
+    serve(db, listen, index_dir, referrals, Limits::default(), shutdown).await
+}
+
+async fn serve(
+    db: DatabaseConnection,
+    listen: SocketAddr,
+    index_dir: &Path,
+    referrals: ReferralSettings,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunningServer> {
+    let state = AppState::new(db, index_dir, referrals, limits).await?;
     let listener = TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
     let task = tokio::spawn(async move {

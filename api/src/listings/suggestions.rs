@@ -350,6 +350,7 @@ pub struct SuggestionsQuery;
 impl SuggestionsQuery {
     /// Suggestions waiting for an editor, oldest first: those for `serviceId`, or without
     /// it those for every service you may edit. For the services' editors and admins.
+    #[graphql(complexity = "crate::relay::page_cost(first, child_complexity)")]
     async fn pending_suggestions(
         &self,
         ctx: &Context<'_>,

@@ -162,6 +162,7 @@ impl Organization {
     }
 
     /// The organization's services ordered by name, optionally narrowed by `filter`.
+    #[graphql(complexity = "crate::relay::page_cost(first, child_complexity)")]
     async fn services(
         &self,
         ctx: &Context<'_>,
@@ -575,6 +576,7 @@ impl ListingsQuery {
     /// Organizations ordered by name. `search` matches part of the name, accent- and
     /// case-insensitive; `municipalityCode` keeps those with a location there or a service
     /// whose area covers it.
+    #[graphql(complexity = "crate::relay::page_cost(first, child_complexity)")]
     async fn organizations(
         &self,
         ctx: &Context<'_>,
@@ -599,6 +601,7 @@ impl ListingsQuery {
     }
 
     /// Services ordered by name, optionally narrowed by `filter`.
+    #[graphql(complexity = "crate::relay::page_cost(first, child_complexity)")]
     async fn services(
         &self,
         ctx: &Context<'_>,
@@ -620,6 +623,7 @@ impl ListingsQuery {
 
     /// Every recorded change to an organization, service or location, newest first. For
     /// their editors and admins.
+    #[graphql(complexity = "crate::relay::page_cost(first, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -650,6 +654,7 @@ impl ListingsQuery {
 
     /// Services located in or serving a municipality that were not verified for a year (or
     /// never), oldest first. For that municipality's editors and admins.
+    #[graphql(complexity = "crate::relay::page_cost(first, child_complexity)")]
     async fn stale_services(
         &self,
         ctx: &Context<'_>,

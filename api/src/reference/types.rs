@@ -315,6 +315,7 @@ const MAX_PLACES: i32 = 50;
 impl ReferenceQuery {
     /// Belgian municipalities ordered by Dutch name; `search` matches nl and fr names
     /// (accent- and case-insensitive) and REFNIS code prefixes.
+    #[graphql(complexity = "crate::relay::page_cost(first, child_complexity)")]
     async fn municipalities(
         &self,
         ctx: &Context<'_>,

@@ -384,6 +384,7 @@ impl ReferralsQuery {
     }
 
     /// Your organization's incoming or outgoing referrals, newest first.
+    #[graphql(complexity = "crate::relay::page_cost(first, child_complexity)")]
     async fn referrals(
         &self,
         ctx: &Context<'_>,

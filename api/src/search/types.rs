@@ -246,6 +246,7 @@ pub struct SearchQuery;
 impl SearchQuery {
     /// Who can help this family? Services ranked by text relevance, language fit, distance
     /// and freshness, each hit explained; inactive services are never returned.
+    #[graphql(complexity = "crate::relay::page_cost(Some(first), child_complexity)")]
     async fn search_services(
         &self,
         ctx: &Context<'_>,

@@ -122,7 +122,7 @@ async fn organizations_in_a_municipality_are_located_there_or_serve_it() {
         .data(
             r#"{ organizations(municipalityCode: "41002", first: 100) { totalCount edges { node {
                 name locations { municipality { code } }
-                services(first: 100) { edges { node { area { national provinces { code } municipalities { code } regions { code } radius { km } } } } }
+                services(first: 50) { edges { node { area { national provinces { code } municipalities { code } regions { code } radius { km } } } } }
             } } } }"#,
             json!({}),
         )

@@ -8,6 +8,7 @@ mod auth;
 mod coverage;
 mod editing;
 mod hsds;
+mod limits;
 mod listings;
 mod reference;
 mod referrals;

@@ -54,8 +54,8 @@ async fn malformed_requests_get_errors_not_crashes() {
 #[tokio::test]
 async fn refuses_queries_nested_beyond_the_depth_limit() {
     let app = spawn_app().await;
-    let deep = r#"{ organizations(first: 1) { edges { node { services { edges { node { organization {
-        services { edges { node { organization { services { edges { node { organization { services { totalCount } } } } } } } } } } } } } } } } }"#;
+    let deep = r#"{ organizations(first: 1) { edges { node { services(first: 1) { edges { node { organization {
+        services(first: 1) { edges { node { organization { services(first: 1) { edges { node { organization { services(first: 1) { totalCount } } } } } } } } } } } } } } } } }"#;
     let body = app.graphql(deep, json!({})).await;
     assert!(
         body["errors"][0]["message"]

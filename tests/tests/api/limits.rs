@@ -1,0 +1,81 @@
+//! Limits on what one request may ask: each refusal is a GraphQL error with a code, never a
+//! dropped connection or a bare HTTP error.
+
+use serde_json::{Value, json};
+
+use crate::harness::spawn_app;
+
+fn first_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
+}
+
+#[tokio::test]
+async fn oversized_malformed_and_overbatched_requests_get_coded_errors() {
+    let app = spawn_app().await;
+
+    let huge = format!(
+        r#"{{"query": "{{ municipalities(first: 1) {{ totalCount }} }}", "pad": "{}"}}"#,
+        "x".repeat(7 * 1024 * 1024)
+    );
+    let response = app.post_raw(&huge).await;
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(first_code(&body), "BAD_USER_INPUT", "{body}");
+
+    for malformed in ["{ this is not json", r#"{"query": 42}"#, "\"just a string\""] {
+        let response = app.post_raw(malformed).await;
+        assert_eq!(response.status(), 400, "{malformed}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(first_code(&body), "BAD_USER_INPUT", "{malformed}: {body}");
+    }
+
+    let empty: Value = app.post_raw("[]").await.json().await.unwrap();
+    assert_eq!(first_code(&empty), "BAD_USER_INPUT", "an empty batch: {empty}");
+
+    let one = json!({ "query": "{ municipalities(first: 1) { totalCount } }" });
+    let two = app.post_raw(&json!([one, one]).to_string()).await;
+    assert_eq!(two.status(), 200);
+    let answers: Value = two.json().await.unwrap();
+    assert_eq!(
+        answers.as_array().map(Vec::len),
+        Some(2),
+        "a batch gets one answer per operation"
+    );
+    let eleven = app.post_raw(&Value::Array(vec![one.clone(); 11]).to_string()).await;
+    assert_eq!(eleven.status(), 400);
+    let body: Value = eleven.json().await.unwrap();
+    assert_eq!(first_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("1 to 10"));
+}
+
+#[tokio::test]
+async fn queries_asking_for_too_much_are_refused_before_they_run() {
+    let app = spawn_app().await;
+    let nested = "{ organizations(first: 100) { edges { node { services(first: 100) { edges { node {
+        organization { services(first: 100) { edges { node { name } } } } } } } } } } }";
+    let body = app.graphql(nested, json!({})).await;
+    assert_eq!(first_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(
+        body["errors"][0]["message"].as_str().unwrap().contains("too complex"),
+        "{body}"
+    );
+
+    let page = app.graphql("{ services(first: 1000) { totalCount } }", json!({})).await;
+    assert_eq!(first_code(&page), "BAD_USER_INPUT", "{page}");
+
+    for (query, why) in [
+        ("{ municipalities(first: 1) { totalCount ", "a syntax error"),
+        ("{ noSuchField }", "an unknown field"),
+        ("{ services(first: \"ten\") { totalCount } }", "a wrong argument type"),
+        (
+            "{ services(first: 99999999999) { totalCount } }",
+            "an out-of-range number",
+        ),
+    ] {
+        let body = app.graphql(query, json!({})).await;
+        assert_eq!(first_code(&body), "BAD_USER_INPUT", "{why}: {body}");
+    }
+    // The server still answers afterwards.
+    let data = app.data("{ municipalities(first: 1) { totalCount } }", json!({})).await;
+    assert_eq!(data["municipalities"]["totalCount"], 565);
+}
