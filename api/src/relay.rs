@@ -145,6 +145,13 @@ pub fn page_of_slice<T: OutputType>(request: PageRequest, items: Vec<T>) -> Page
     page(request, items, total)
 }
 
+/// The query-complexity cost of a connection field: each of the `first` nodes (the default
+/// page size when absent) costs what its selection costs, so nested pages multiply.
+pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let nodes = first.map_or(DEFAULT_PAGE_SIZE, |n| n.clamp(0, MAX_PAGE_SIZE as i32) as usize);
+    nodes.max(1).saturating_mul(child_complexity).saturating_add(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,11 +176,4 @@ mod tests {
         let last = encode_cursor(usize::MAX);
         assert_eq!(PageRequest::new(None, Some(&last)), Err(RelayError::BadCursor));
     }
-}
-
-/// The query-complexity cost of a connection field: each of the `first` nodes (the default
-/// page size when absent) costs what its selection costs, so nested pages multiply.
-pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
-    let nodes = first.map_or(DEFAULT_PAGE_SIZE, |n| n.clamp(0, MAX_PAGE_SIZE as i32) as usize);
-    nodes.max(1).saturating_mul(child_complexity).saturating_add(1)
 }
