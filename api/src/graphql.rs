@@ -13,6 +13,7 @@ use crate::listings::{
     self, CoverageQuery, ListingsMutation, ListingsQuery, Location, Organization, Service, SuggestionLimiter,
     SuggestionsMutation, SuggestionsQuery,
 };
+use crate::metrics::{Metrics, MetricsExtension};
 use crate::reference::{Language, LifeDomain, Municipality, ReferenceData, ReferenceQuery};
 use crate::referrals::types::{ReferralSubscription, ReferralsMutation, ReferralsQuery};
 use crate::referrals::{Keyring, ReferralFeed};
@@ -90,9 +91,12 @@ pub fn build_schema(
     search: Arc<SearchIndex>,
     keyring: Arc<Keyring>,
     feed: ReferralFeed,
+    metrics: Arc<Metrics>,
     introspection: bool,
 ) -> AppSchema {
-    let builder = Schema::build(Query::default(), Mutation::default(), Subscription::default());
+    let builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
+        .extension(MetricsExtension(metrics.clone()))
+        .data(metrics);
     let builder = if introspection {
         builder
     } else {

@@ -29,6 +29,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::graphql::{AppSchema, build_schema};
 use crate::hsds::routes::HsdsState;
 use crate::listings::MapLoader;
+use crate::metrics::Metrics;
 use crate::reference::ReferenceData;
 use crate::referrals::{self, Keyring, ReferralFeed};
 use crate::search::{self, SearchIndex};
@@ -93,6 +94,8 @@ pub struct AppState {
     db: DatabaseConnection,
     hsds: HsdsState,
     limits: Limits,
+    search: Arc<SearchIndex>,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -120,18 +123,22 @@ impl AppState {
             reference: reference.clone(),
             search: search.clone(),
         };
+        let metrics = Arc::new(Metrics::new());
         Ok(AppState {
             schema: build_schema(
                 db.clone(),
                 reference,
-                search,
+                search.clone(),
                 referrals.keyring,
                 feed,
+                metrics.clone(),
                 limits.introspection,
             ),
             db,
             hsds,
             limits,
+            search,
+            metrics,
         })
     }
 }
@@ -143,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
         .with_state(state)
         .merge(hsds)
 }
@@ -294,15 +302,39 @@ async fn graphiql() -> Html<String> {
     )
 }
 
-/// Ready when the database answers.
-async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(error) => {
-            tracing::warn!(%error, "database not reachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database not reachable")
-        }
+/// Index lag (change-log rows) beyond which a replica stops taking traffic.
+const READY_LAG: i64 = 1_000;
+
+/// Ready when the database answers, every migration this binary knows has run, and the
+/// search index is no more than `READY_LAG` rows behind the change log.
+async fn ready(State(state): State<AppState>) -> Response {
+    let database = state.db.ping().await.is_ok();
+    let pending = match <migration::Migrator as migration::MigratorTrait>::get_pending_migrations(&state.db).await {
+        Ok(pending) => Some(pending.len()),
+        Err(_) => None,
+    };
+    let lag = state.search.lag(&state.db).await.ok();
+    let ready = database && pending == Some(0) && lag.is_some_and(|lag| lag <= READY_LAG);
+    if !ready {
+        tracing::warn!(database, ?pending, ?lag, "not ready");
     }
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "ready": ready,
+        "database": database,
+        "pendingMigrations": pending,
+        "indexLag": lag,
+    });
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let text = state.metrics.render(&state.db, &state.search).await;
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// A server that is accepting connections.

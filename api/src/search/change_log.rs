@@ -43,14 +43,7 @@ pub async fn record(db: &impl ConnectionTrait, resource: ChangedResource, resour
 /// high-water mark visible. A replica whose index had not applied a deleted row rebuilds from
 /// the database when it next catches up (`pruned_past`). Returns how many rows it deleted.
 pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
-    let newest: Option<i64> = change_log::Entity::find()
-        .select_only()
-        .column_as(change_log::Column::Id.max(), "newest")
-        .into_tuple::<Option<i64>>()
-        .one(db)
-        .await?
-        .flatten();
-    let Some(newest) = newest else {
+    let Some(newest) = newest(db).await? else {
         return Ok(0);
     };
     let deleted = change_log::Entity::delete_many()
@@ -59,6 +52,17 @@ pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u
         .exec(db)
         .await?;
     Ok(deleted.rows_affected)
+}
+
+/// The id of the newest row; none for an empty log.
+pub async fn newest(db: &impl ConnectionTrait) -> Result<Option<i64>, DbErr> {
+    Ok(change_log::Entity::find()
+        .select_only()
+        .column_as(change_log::Column::Id.max(), "newest")
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten())
 }
 
 /// Whether rows after `applied` were pruned, so the log can no longer bring an index that
@@ -87,14 +91,7 @@ impl LogPosition {
     /// The position of an index built from the database as it is now: everything up to the
     /// newest row, except recent ids that are not visible yet.
     pub async fn now(db: &impl ConnectionTrait) -> Result<LogPosition, DbErr> {
-        let newest: Option<i64> = change_log::Entity::find()
-            .select_only()
-            .column_as(change_log::Column::Id.max(), "newest")
-            .into_tuple::<Option<i64>>()
-            .one(db)
-            .await?
-            .flatten();
-        let Some(newest) = newest else {
+        let Some(newest) = newest(db).await? else {
             return Ok(LogPosition::default());
         };
         let window_start = (newest - IN_FLIGHT_WINDOW).max(1);

@@ -3,6 +3,7 @@
 //! has an index of its own under its data directory.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -36,6 +37,8 @@ pub struct SearchIndex {
     dir: PathBuf,
     writer: Mutex<IndexState>,
     changed: Notify,
+    /// The last change-log id the searchable index reflects, for lag without the writer lock.
+    applied: AtomicI64,
 }
 
 struct IndexState {
@@ -89,6 +92,7 @@ impl SearchIndex {
             fields,
             reference,
             dir: dir.to_owned(),
+            applied: AtomicI64::new(position.as_ref().map_or(0, |p| p.last_id)),
             writer: Mutex::new(IndexState {
                 writer,
                 position: position.unwrap_or_default(),
@@ -156,6 +160,12 @@ impl SearchIndex {
         Ok(ids.len())
     }
 
+    /// How many change-log rows were written after the last one this index reflects.
+    pub async fn lag(&self, db: &DatabaseConnection) -> Result<i64, SearchError> {
+        let newest = change_log::newest(db).await?.unwrap_or(0);
+        Ok((newest - self.applied.load(Ordering::Relaxed)).max(0))
+    }
+
     /// Asks the follower to read the change log now rather than at its next tick: the server
     /// that made a change serves it at once.
     pub fn notify_changed(&self) {
@@ -181,6 +191,7 @@ impl SearchIndex {
         prepared.set_payload(&payload);
         prepared.commit()?;
         self.reader.reload()?;
+        self.applied.store(position.last_id, Ordering::Relaxed);
         state.position = position;
         Ok(())
     }

@@ -258,7 +258,10 @@ impl SearchQuery {
         let lang = input.lang;
         let request = input.into_request()?;
         let search = ctx.data_unchecked::<Arc<SearchIndex>>();
+        let started = std::time::Instant::now();
         let results = search.search(&request, page)?;
+        ctx.data_unchecked::<Arc<crate::metrics::Metrics>>()
+            .observe_search(started);
 
         let ids: Vec<String> = results.hits.iter().map(|h| h.service_id.clone()).collect();
         let mut services: HashMap<String, service::Model> = service::Entity::find()

@@ -10,7 +10,8 @@ async fn health_and_readiness_answer_ok() {
     assert_eq!(app.get("/healthz").await.status(), 200);
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
-    assert_eq!(ready.text().await.unwrap(), "ready");
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["ready"], true);
 }
 
 #[tokio::test]
@@ -115,4 +116,37 @@ async fn seed_counts(db: &sea_orm::DatabaseConnection) -> (u64, u64) {
         entity::municipality::Entity::find().count(db).await.unwrap(),
         entity::service::Entity::find().count(db).await.unwrap(),
     )
+}
+
+#[tokio::test]
+async fn metrics_count_operations_and_searches_without_personal_data() {
+    let app = spawn_app().await;
+    let search = "{ searchServices(input: { text: \"huurwaarborg\", near: { postalCode: \"9300\" } }) { totalCount } }";
+    app.data(search, json!({})).await;
+    app.data(search, json!({})).await;
+    app.graphql("{ noSuchField }", json!({})).await;
+
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for line in [
+        "socialmap_graphql_requests_total{operation=\"searchServices\",outcome=\"ok\"} 2",
+        "socialmap_graphql_requests_total{operation=\"noSuchField\",outcome=\"error\"} 1",
+        "socialmap_search_seconds_count 2",
+        "socialmap_search_index_lag_rows 0",
+        "socialmap_referrals{status=\"SENT\"} 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "/metrics lacks `{line}`:\n{metrics}"
+        );
+    }
+    assert!(
+        !metrics.contains("huurwaarborg") && !metrics.contains("9300"),
+        "no arguments in metrics"
+    );
+
+    let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+    assert_eq!(
+        ready,
+        json!({ "ready": true, "database": true, "pendingMigrations": 0, "indexLag": 0 })
+    );
 }

@@ -1,0 +1,203 @@
+//! Prometheus metrics on `/metrics`: GraphQL requests and their latency per operation (the
+//! root field asked for, so the label set is bounded by the schema), search latency, how far
+//! the search index lags behind the change log, and referrals per status. Counts and timings
+//! only: no arguments, no personal data.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection};
+use async_graphql::{Response, ServerResult, Variables};
+use entity::enums::ReferralStatus;
+use entity::referral;
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QuerySelect};
+
+use crate::search::SearchIndex;
+
+/// Latency buckets in seconds, from 1 ms to 10 s.
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    search_latency: HistogramVec,
+    index_lag: IntGauge,
+    referrals: IntGaugeVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "socialmap_graphql_requests_total",
+                "GraphQL requests by root field and outcome",
+            ),
+            &["operation", "outcome"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "socialmap_graphql_request_seconds",
+                "GraphQL request latency by root field",
+            )
+            .buckets(BUCKETS.to_vec()),
+            &["operation"],
+        )
+        .expect("valid metric");
+        let search_latency = HistogramVec::new(
+            HistogramOpts::new("socialmap_search_seconds", "searchServices time in the index")
+                .buckets(BUCKETS.to_vec()),
+            &[],
+        )
+        .expect("valid metric");
+        let index_lag = IntGauge::new(
+            "socialmap_search_index_lag_rows",
+            "Change-log rows this replica's index has not applied",
+        )
+        .expect("valid metric");
+        let referrals = IntGaugeVec::new(Opts::new("socialmap_referrals", "Referrals by status"), &["status"])
+            .expect("valid metric");
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(search_latency.clone()),
+            Box::new(index_lag.clone()),
+            Box::new(referrals.clone()),
+        ] {
+            registry.register(collector).expect("metric names are unique");
+        }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            search_latency,
+            index_lag,
+            referrals,
+        }
+    }
+
+    /// Records one search's time in the index.
+    pub fn observe_search(&self, started: Instant) {
+        self.search_latency
+            .with_label_values::<&str>(&[])
+            .observe(started.elapsed().as_secs_f64());
+    }
+
+    /// The text exposition, with the gauges read now.
+    pub async fn render(&self, db: &DatabaseConnection, search: &SearchIndex) -> String {
+        match search.lag(db).await {
+            Ok(lag) => self.index_lag.set(lag),
+            Err(error) => tracing::warn!(%error, "could not read the index lag for /metrics"),
+        }
+        let counts: Result<Vec<(ReferralStatus, i64)>, _> = referral::Entity::find()
+            .select_only()
+            .column(referral::Column::Status)
+            .column_as(referral::Column::Id.count(), "count")
+            .group_by(referral::Column::Status)
+            .into_tuple()
+            .all(db)
+            .await;
+        match counts {
+            Ok(counts) => {
+                for status in <ReferralStatus as sea_orm::Iterable>::iter() {
+                    let count = counts.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
+                    let label = serde_json::to_value(status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned));
+                    self.referrals
+                        .with_label_values(&[label.unwrap_or_default().as_str()])
+                        .set(count);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not count referrals for /metrics"),
+        }
+        let mut text = Vec::new();
+        if let Err(error) = prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut text) {
+            tracing::warn!(%error, "could not encode metrics");
+        }
+        String::from_utf8(text).unwrap_or_default()
+    }
+}
+
+/// Times every GraphQL request and counts it under its first root field.
+pub struct MetricsExtension(pub Arc<Metrics>);
+
+impl ExtensionFactory for MetricsExtension {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RequestMetrics {
+            metrics: self.0.clone(),
+            operation: Mutex::new(None),
+        })
+    }
+}
+
+struct RequestMetrics {
+    metrics: Arc<Metrics>,
+    operation: Mutex<Option<String>>,
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for RequestMetrics {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let started = Instant::now();
+        let response = next.run(ctx).await;
+        let operation = self
+            .operation
+            .lock()
+            .ok()
+            .and_then(|o| o.clone())
+            .unwrap_or_else(|| "invalid".to_owned());
+        let outcome = if response.errors.is_empty() { "ok" } else { "error" };
+        self.metrics
+            .requests
+            .with_label_values(&[operation.as_str(), outcome])
+            .inc();
+        self.metrics
+            .latency
+            .with_label_values(&[operation.as_str()])
+            .observe(started.elapsed().as_secs_f64());
+        response
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if let Ok(mut operation) = self.operation.lock() {
+            *operation = first_root_field(&document);
+        }
+        Ok(document)
+    }
+}
+
+/// The first field of the (first) operation: what the request is about.
+fn first_root_field(document: &ExecutableDocument) -> Option<String> {
+    let operation = match &document.operations {
+        DocumentOperations::Single(operation) => operation,
+        DocumentOperations::Multiple(operations) => operations.values().next()?,
+    };
+    operation
+        .node
+        .selection_set
+        .node
+        .items
+        .iter()
+        .find_map(|selection| match &selection.node {
+            Selection::Field(field) => Some(field.node.name.node.to_string()),
+            _ => None,
+        })
+}
