@@ -39,6 +39,18 @@ pub struct Config {
     pub request_timeout_seconds: u64,
     /// Whether the schema answers introspection (GraphiQL needs it).
     pub introspection: bool,
+    /// Origins of front ends allowed to call `/graphql` from a browser
+    /// (`https://app.example.org`); none by default. The HSDS API is open to every origin.
+    pub cors_origins: Vec<String>,
+    /// `text` (the default) or `json`, one object per line, for log collectors.
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -65,6 +77,8 @@ impl Default for Config {
             max_batch: 10,
             request_timeout_seconds: 30,
             introspection: true,
+            cors_origins: Vec::new(),
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -104,6 +118,8 @@ impl Config {
                 "max_batch",
                 "request_timeout_seconds",
                 "introspection",
+                "cors_origins",
+                "log_format",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()

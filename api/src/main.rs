@@ -150,9 +150,12 @@ async fn main() -> anyhow::Result<()> {
         demo_map: no_demo_map.then_some(false),
     };
     let config = Config::load(cli.config.as_deref(), overrides).context("invalid configuration")?;
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&config.log).context("invalid log filter")?)
-        .init();
+    let logs =
+        tracing_subscriber::fmt().with_env_filter(EnvFilter::try_new(&config.log).context("invalid log filter")?);
+    match config.log_format {
+        api::config::LogFormat::Text => logs.init(),
+        api::config::LogFormat::Json => logs.json().flatten_event(true).with_current_span(true).init(),
+    }
 
     match cli.command {
         Command::Schema => print!("{}", api::graphql::sdl()),

@@ -16,12 +16,16 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, Viewer};
 use crate::config::Config;
@@ -62,13 +66,14 @@ pub struct ReferralSettings {
     pub retention_days: u32,
 }
 
-/// What one GraphQL request may ask of the server.
-#[derive(Clone, Copy, Debug)]
+/// What one GraphQL request may ask of the server, and which browser origins may ask.
+#[derive(Clone, Debug)]
 pub struct Limits {
     pub max_body_bytes: usize,
     pub max_batch: usize,
     pub timeout: Duration,
     pub introspection: bool,
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for Limits {
@@ -84,6 +89,7 @@ impl From<&Config> for Limits {
             max_batch: config.max_batch,
             timeout: Duration::from_secs(config.request_timeout_seconds),
             introspection: config.introspection,
+            cors_origins: config.cors_origins.clone(),
         }
     }
 }
@@ -145,14 +151,54 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     let hsds = crate::hsds::routes::router(state.hsds.clone());
-    Router::new()
+    let graphql = Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphql/ws", get(graphql_ws))
+        .layer(cors(&state.limits.cors_origins));
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
+        .merge(graphql)
         .with_state(state)
         .merge(hsds)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        // The request id names the span, so every log line of a request carries it; the path
+        // is logged without its query string.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<Body>| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+            }),
+        )
+        // Outermost: every request has an id before anything else sees it.
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Browsers may call `/graphql` from the configured origins only, with a bearer token.
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
 }
 
 /// The address a request came from, for limits per client (`suggestChange`).
@@ -165,7 +211,7 @@ async fn graphql(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let limits = state.limits;
+    let limits = state.limits.clone();
     let Ok(bytes) = axum::body::to_bytes(body, limits.max_body_bytes).await else {
         return refusal(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -150,3 +150,25 @@ async fn metrics_count_operations_and_searches_without_personal_data() {
         json!({ "ready": true, "database": true, "pendingMigrations": 0, "indexLag": 0 })
     );
 }
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_security_headers() {
+    let app = spawn_app().await;
+    let response = app.get("/healthz").await;
+    let headers = response.headers();
+    let id = headers["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+
+    // A browser on an origin that was not configured gets no CORS permission for GraphQL.
+    let preflight = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+        .header("Origin", "https://elsewhere.example")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.headers().get("access-control-allow-origin").is_none());
+}
