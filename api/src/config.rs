@@ -44,6 +44,9 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// `text` (the default) or `json`, one object per line, for log collectors.
     pub log_format: LogFormat,
+    /// GraphQL requests per minute per token (or, without one, per client address); 0 turns
+    /// the limit off. Login and suggestions have stricter limits of their own.
+    pub requests_per_minute: u32,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -79,6 +82,7 @@ impl Default for Config {
             introspection: true,
             cors_origins: Vec::new(),
             log_format: LogFormat::Text,
+            requests_per_minute: 1_200,
         }
     }
 }
@@ -120,6 +124,7 @@ impl Config {
                 "introspection",
                 "cors_origins",
                 "log_format",
+                "requests_per_minute",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()

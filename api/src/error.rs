@@ -60,6 +60,14 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// `RATE_LIMITED`, with when to try again.
+    pub fn rate_limited(message: impl Into<String>, retry_after_seconds: u64) -> Self {
+        let ApiError(inner) = ApiError::new(ErrorCode::RateLimited, message);
+        ApiError(inner.extend_with(|_, e| e.set("retryAfterSeconds", retry_after_seconds)))
+    }
+}
+
 impl From<ApiError> for Error {
     fn from(error: ApiError) -> Self {
         error.0

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +20,8 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -74,6 +77,8 @@ pub struct Limits {
     pub timeout: Duration,
     pub introspection: bool,
     pub cors_origins: Vec<String>,
+    /// Requests per minute per token or client address; `None`: no limit.
+    pub requests_per_minute: Option<NonZeroU32>,
 }
 
 impl Default for Limits {
@@ -90,6 +95,7 @@ impl From<&Config> for Limits {
             timeout: Duration::from_secs(config.request_timeout_seconds),
             introspection: config.introspection,
             cors_origins: config.cors_origins.clone(),
+            requests_per_minute: NonZeroU32::new(config.requests_per_minute),
         }
     }
 }
@@ -102,6 +108,7 @@ pub struct AppState {
     limits: Limits,
     search: Arc<SearchIndex>,
     metrics: Arc<Metrics>,
+    limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
 }
 
 impl AppState {
@@ -130,6 +137,9 @@ impl AppState {
             search: search.clone(),
         };
         let metrics = Arc::new(Metrics::new());
+        let limiter = limits
+            .requests_per_minute
+            .map(|n| Arc::new(DefaultKeyedRateLimiter::keyed(Quota::per_minute(n))));
         Ok(AppState {
             schema: build_schema(
                 db.clone(),
@@ -145,6 +155,7 @@ impl AppState {
             limits,
             search,
             metrics,
+            limiter,
         })
     }
 }
@@ -242,6 +253,18 @@ async fn graphql(
             ),
         );
     }
+    if let Some(limiter) = &state.limiter {
+        // A token is its own client; without one, the address is.
+        let key = bearer_token(&headers).map_or_else(|| format!("address {}", peer.ip()), |t| format!("token {t}"));
+        if let Err(not_until) = limiter.check_key(&key) {
+            let wait = not_until.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
+            let error = ApiError::rate_limited(format!("too many requests: try again in {wait} s"), wait);
+            return error_response(StatusCode::TOO_MANY_REQUESTS, error);
+        }
+        if limiter.len() > MAX_TRACKED_CLIENTS {
+            limiter.retain_recent();
+        }
+    }
     let viewer = match bearer_token(&headers) {
         None => Viewer::Anonymous,
         Some(token) => match auth::authenticate(&state.db, token).await {
@@ -276,6 +299,9 @@ async fn graphql(
         ),
     }
 }
+
+/// Clients the rate limiter remembers before it forgets those back at a full quota.
+const MAX_TRACKED_CLIENTS: usize = 10_000;
 
 /// Errors that async-graphql raises itself (syntax, unknown fields, argument types, depth,
 /// complexity) carry no code; they are all the client's to fix.
@@ -402,7 +428,7 @@ pub async fn start(
     let db = crate::db::connect(config).await?;
     crate::db::prepare(&db, config.demo_map).await?;
     prune_change_log(db.clone(), config.change_log_retention_days);
-    serve(
+    start_with_limits(
         db,
         config.listen,
         &config.index_dir(),
@@ -422,10 +448,11 @@ pub async fn start_with(
     referrals: ReferralSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
-    serve(db, listen, index_dir, referrals, Limits::default(), shutdown).await
+    start_with_limits(db, listen, index_dir, referrals, Limits::default(), shutdown).await
 }
 
-async fn serve(
+/// Like `start_with`, with the given request limits (the benchmark turns rate limiting off).
+pub async fn start_with_limits(
     db: DatabaseConnection,
     listen: SocketAddr,
     index_dir: &Path,

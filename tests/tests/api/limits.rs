@@ -79,3 +79,27 @@ async fn queries_asking_for_too_much_are_refused_before_they_run() {
     let data = app.data("{ municipalities(first: 1) { totalCount } }", json!({})).await;
     assert_eq!(data["municipalities"]["totalCount"], 565);
 }
+
+#[tokio::test]
+async fn a_client_sending_too_many_requests_is_slowed_down_and_others_are_not() {
+    let app = spawn_app().await;
+    let query = json!({ "query": "{ __typename }" }).to_string();
+    // The default quota is 1,200 requests a minute per client address.
+    let mut refused = None;
+    for sent in 1..=1_300 {
+        let response = app.post_raw(&query).await;
+        if response.status() == 429 {
+            refused = Some((sent, response.json::<Value>().await.unwrap()));
+            break;
+        }
+    }
+    let (sent, body) = refused.expect("the quota runs out");
+    assert!(sent > 1_000, "refused only past the quota, at {sent}");
+    assert_eq!(first_code(&body), "RATE_LIMITED", "{body}");
+    assert!(body["errors"][0]["extensions"]["retryAfterSeconds"].as_u64().unwrap() >= 1);
+
+    // A token is a client of its own.
+    let token = crate::editing::account(&app, "r@x.org", entity::enums::Role::Referrer, None, Some("ocmw-aalst")).await;
+    let me = app.graphql_as(Some(&token), "{ me { email } }", json!({})).await;
+    assert_eq!(me["data"]["me"]["email"], "r@x.org", "{me}");
+}
