@@ -230,6 +230,15 @@ async fn graphql(
             format!("the request body is larger than {} bytes", limits.max_body_bytes),
         );
     };
+    // PostgreSQL cannot store NUL in text, and no user means one: refuse it up front, for
+    // every text argument alike.
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "text must not contain NUL characters (\\u0000)".to_owned(),
+        );
+    }
     let batch: BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(batch) => batch,
         Err(error) => {

@@ -24,6 +24,10 @@ pub use suggestions::{
 };
 pub use types::{Access, LanguageMode, ListingsQuery, Location, Organization, Service, TargetGroup};
 
+/// The longest part of a name `organizations(search:)` looks for (longer patterns are
+/// refused by SQLite's LIKE, and no name is that long).
+const MAX_NAME_SEARCH_CHARS: usize = 200;
+
 /// A listing not verified for this long is stale: search ranks it lower and says so.
 pub const STALE_AFTER_DAYS: i64 = 365;
 
@@ -108,6 +112,16 @@ pub async fn find_organizations(
     page: PageRequest,
 ) -> Result<(Vec<organization::Model>, u64), ListingsError> {
     let mut condition = Condition::all();
+    if filter
+        .search
+        .as_deref()
+        .is_some_and(|s| s.chars().count() > MAX_NAME_SEARCH_CHARS)
+    {
+        return Err(ListingsError::Invalid(
+            "search",
+            format!("is longer than {MAX_NAME_SEARCH_CHARS} characters: search for part of a name"),
+        ));
+    }
     if let Some(search) = filter
         .search
         .as_deref()
