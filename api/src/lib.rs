@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod geo;
 pub mod graphql;
+pub mod hsds;
 pub mod listings;
 pub mod reference;
 pub mod referrals;
