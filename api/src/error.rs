@@ -5,6 +5,7 @@
 use async_graphql::{Error, ErrorExtensions};
 
 use crate::auth::AuthError;
+use crate::hsds::HsdsError;
 use crate::listings::ListingsError;
 use crate::reference::ReferenceError;
 use crate::referrals::ReferralsError;
@@ -170,6 +171,23 @@ impl From<ReferralsError> for ApiError {
             ReferralsError::Crypto(_) | ReferralsError::Database(_) => ErrorCode::Internal,
         };
         ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<HsdsError> for ApiError {
+    fn from(error: HsdsError) -> Self {
+        let (code, field) = match error {
+            HsdsError::Auth(e) => return e.into(),
+            HsdsError::Forbidden => (ErrorCode::Forbidden, None),
+            HsdsError::TooLarge(_) => (ErrorCode::BadUserInput, Some("documents")),
+            HsdsError::TaxonomyMap(_) => (ErrorCode::BadUserInput, Some("taxonomyMap")),
+            HsdsError::Unreadable(..) | HsdsError::Database(_) => (ErrorCode::Internal, None),
+        };
+        let ApiError(inner) = ApiError::new(code, error.to_string());
+        match field {
+            Some(field) => ApiError(inner.extend_with(|_, e| e.set("field", field))),
+            None => ApiError(inner),
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod document;
 mod read;
+mod types;
 mod write;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use entity::enums::Role;
 use sea_orm::DatabaseConnection;
 
+pub use types::HsdsMutation;
 
 use super::HsdsError;
 use crate::auth::Viewer;
