@@ -485,6 +485,11 @@ impl<'a> Run<'a> {
         if record.domains.is_empty() {
             return Err(no_life_domain(&unmapped_terms));
         }
+        for term in &unmapped_terms {
+            warnings.push(format!(
+                "has taxonomy term {term}, which stands for no life domain of the map and is left out; a taxonomy map can say which it is"
+            ));
+        }
         record.validate(self.reference)?;
         check_locations(&txn, &record).await?;
 
