@@ -7,6 +7,7 @@ mod harness;
 mod auth;
 mod coverage;
 mod editing;
+mod hsds_import;
 mod listings;
 mod reference;
 mod referrals;
