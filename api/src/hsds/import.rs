@@ -207,19 +207,22 @@ pub async fn import_documents(
 
 impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let warnings = match self.warnings.len() {
+            1 => "1 warning".to_owned(),
+            n => format!("{n} warnings"),
+        };
         writeln!(
             f,
-            "{} created, {} updated, {} unchanged, {} taxonomy records read, {} rejected, {} warnings",
+            "{} created, {} updated, {} unchanged, {} taxonomy records read, {} rejected, {warnings}",
             self.created,
             self.updated,
             self.unchanged,
             self.taxonomies,
             self.rejected.len(),
-            self.warnings.len()
         )?;
         let id = |id: &Option<String>| id.as_deref().map(|id| format!(" {id}")).unwrap_or_default();
         if !self.rejected.is_empty() {
-            writeln!(f, "\nrejected (nothing of these was written):")?;
+            writeln!(f, "\nrejected (none of these wrote anything):")?;
             for r in &self.rejected {
                 writeln!(f, "  {}  {}{}: {}", r.source, r.kind.as_str(), id(&r.id), r.reason)?;
             }

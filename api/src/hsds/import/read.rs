@@ -74,6 +74,8 @@ impl Read {
     /// Reads one text named `name`: a file's name tells the kind of its records
     /// (`services.json`, `organization_list.json`); without one, each record's shape does.
     pub fn text(&mut self, name: &str, text: &str) {
+        // Editors on Windows save JSON with a byte-order mark, which is no JSON.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let named = RecordKind::named_by(name);
         if has_ending(Path::new(name), &NDJSON_ENDINGS) {
             return self.lines(name, text, named);
@@ -397,6 +399,13 @@ mod tests {
             ]
         );
         assert!(read.rejected.is_empty());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_no_reason_to_reject_a_file() {
+        let mut read = Read::default();
+        read.text("services.json", "\u{feff}{\"id\": \"a\"}");
+        assert_eq!((read.items.len(), read.rejected.len()), (1, 0));
     }
 
     #[test]
