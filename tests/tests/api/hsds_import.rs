@@ -298,6 +298,24 @@ async fn importing_twice_changes_nothing_and_a_changed_record_is_updated() {
     let updated = service_by_external_id(&db, SERVICE).await.unwrap();
     assert_eq!((updated.name.as_str(), updated.version), ("Woonmaatje Aalst", 2));
     assert!(found_by_search(&app, json!({ "text": "woonmaatje" }), "Woonmaatje Aalst").await);
+
+    // A location does not move to another organization (OCMW Aalst, by its own id), as in
+    // editing: its organization's editors and services depend on it.
+    let other = seed::demo_id("organization", "ocmw-aalst");
+    let moved = std::fs::read_to_string(fixture("aalst/locations.json"))
+        .unwrap()
+        .replace(ORGANIZATION, &other);
+    let report = import_into(&app, documents(&moved), None).await;
+    let reasons: Vec<String> = report.rejected.iter().map(|r| r.reason.clone()).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            format!(
+                "`organization_id` is `{other}`, but the location belongs to another organization on the map; a location does not move between organizations"
+            );
+            2
+        ]
+    );
 }
 
 #[tokio::test]

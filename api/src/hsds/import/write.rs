@@ -316,6 +316,9 @@ impl<'a> Run<'a> {
             created_at: now,
             updated_at: now,
         });
+        if existing.as_ref().is_some_and(|e| e.organization_id != organization.id) {
+            return Err(moved("location", organization_id));
+        }
         record.organization_id = organization.id;
         record.name = doc.name.clone().unwrap_or_default();
         (record.latitude, record.longitude) = (doc.latitude, doc.longitude);
@@ -435,6 +438,12 @@ impl<'a> Run<'a> {
             Some(found) => Some(ServiceRecord::load(&txn, found).await?),
             None => None,
         };
+        if before
+            .as_ref()
+            .is_some_and(|b| b.service.organization_id != organization.id)
+        {
+            return Err(moved("service", organization_id));
+        }
         let now = Utc::now();
         let mut record = before.clone().unwrap_or_else(|| new_service(hsds_id, now));
         let mut warnings = Vec::new();
@@ -1134,6 +1143,17 @@ fn date(field: &'static str, value: Option<&str>) -> Result<Option<DateTime<Utc>
     }
     timestamp(field, Some(text))
         .map_err(|_| ListingsError::Invalid(field, format!("`{text}` is not a date such as 2026-11-23")))
+}
+
+/// Why a record is not moved to another organization: editing cannot do that either, since
+/// an organization's editors and its services' locations depend on it.
+fn moved(kind: &str, organization_id: &str) -> ListingsError {
+    ListingsError::Invalid(
+        "organization_id",
+        format!(
+            "is `{organization_id}`, but the {kind} belongs to another organization on the map; a {kind} does not move between organizations"
+        ),
+    )
 }
 
 /// Why a service without a life domain is refused, naming the terms that stand for none.
