@@ -5,6 +5,7 @@
 use async_graphql::{Error, ErrorExtensions};
 
 use crate::auth::AuthError;
+use crate::hsds::HsdsError;
 use crate::listings::ListingsError;
 use crate::reference::ReferenceError;
 use crate::referrals::ReferralsError;
@@ -178,6 +179,54 @@ impl From<ReferralsError> for ApiError {
             ReferralsError::Crypto(_) | ReferralsError::Database(_) => ErrorCode::Internal,
         };
         ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<HsdsError> for ApiError {
+    fn from(error: HsdsError) -> Self {
+        let (code, field) = match error {
+            HsdsError::Auth(e) => return e.into(),
+            HsdsError::Forbidden => (ErrorCode::Forbidden, None),
+            HsdsError::TooLarge(_) => (ErrorCode::BadUserInput, Some("documents")),
+            HsdsError::BadParameter(field, _) => (ErrorCode::BadUserInput, Some(field)),
+            HsdsError::NotFound(..) => (ErrorCode::NotFound, None),
+            HsdsError::TaxonomyMap(_) => (ErrorCode::BadUserInput, Some("taxonomyMap")),
+            HsdsError::Unreadable(..) | HsdsError::Database(_) => (ErrorCode::Internal, None),
+        };
+        let ApiError(inner) = ApiError::new(code, error.to_string());
+        match field {
+            Some(field) => ApiError(inner.extend_with(|_, e| e.set("field", field))),
+            None => ApiError(inner),
+        }
+    }
+}
+
+/// The HSDS REST API's statuses: `400` for a bad parameter, `404` for an unknown id, `500`
+/// (logged, not shown) for the rest, each with `{"error": …}`.
+impl axum::response::IntoResponse for HsdsError {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::StatusCode;
+        let status = match &self {
+            HsdsError::BadParameter(..) | HsdsError::TooLarge(_) | HsdsError::TaxonomyMap(_) => StatusCode::BAD_REQUEST,
+            HsdsError::NotFound(..) => StatusCode::NOT_FOUND,
+            HsdsError::Auth(_) => StatusCode::UNAUTHORIZED,
+            HsdsError::Forbidden => StatusCode::FORBIDDEN,
+            HsdsError::Unreadable(..) | HsdsError::Database(_) => {
+                tracing::error!(error = %self, "HSDS request failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let message = match status {
+            StatusCode::INTERNAL_SERVER_ERROR => {
+                "internal error: the server could not answer; it has been logged".to_owned()
+            }
+            _ => self.to_string(),
+        };
+        crate::hsds::routes::open(
+            status,
+            "application/json",
+            serde_json::json!({ "error": message }).to_string(),
+        )
     }
 }
 

@@ -7,6 +7,7 @@ use async_graphql::{Context, ID, Interface, MergedObject, MergedSubscription, Ob
 
 use crate::auth::{AuthMutation, AuthQuery, LoginLimiter};
 use crate::error::ApiResult;
+use crate::hsds::import::HsdsMutation;
 use sea_orm::DatabaseConnection;
 
 use crate::listings::{
@@ -43,7 +44,13 @@ pub struct Query(
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, ListingsMutation, SuggestionsMutation, ReferralsMutation);
+pub struct Mutation(
+    AuthMutation,
+    ListingsMutation,
+    SuggestionsMutation,
+    ReferralsMutation,
+    HsdsMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(ReferralSubscription);

@@ -60,6 +60,17 @@ enum Command {
         /// The directory to write into (created if missing).
         dir: PathBuf,
     },
+    /// Import Open Referral HSDS 3.0 JSON (an object, an array, a page of a list response or
+    /// NDJSON; or a directory of .json/.ndjson files) into the map. Records are found again by
+    /// their HSDS id, so running it twice changes nothing. Prints what was created, updated,
+    /// left unchanged and rejected (with where and why); a rejected record writes nothing.
+    ImportHsds {
+        /// A file, or a directory whose .json, .ndjson and .jsonl files are read.
+        path: PathBuf,
+        /// JSON object from foreign taxonomy term ids or codes to life-domain codes.
+        #[arg(long, value_name = "FILE")]
+        taxonomy_map: Option<PathBuf>,
+    },
     /// Print a new random encryption key for SOCIALMAP_ENCRYPTION_KEY.
     GenerateKey,
     /// Erase the personal fields of referrals closed longer than referral_retention_days
@@ -249,6 +260,20 @@ async fn main() -> anyhow::Result<()> {
                 let (token, _) = api::auth::issue_token(&db, &account.id, entity::enums::TokenKind::Api).await?;
                 println!("{token}");
             }
+        }
+        Command::ImportHsds { path, taxonomy_map } => {
+            let db = api::db::connect(&config).await?;
+            // Reference data places the records; the demo map has no place among real ones.
+            api::db::prepare(&db, false).await?;
+            let reference = api::reference::ReferenceData::load(&db).await?;
+            let taxonomy_map = match taxonomy_map {
+                Some(file) => api::hsds::import::TaxonomyMap::read(&reference, &file)?,
+                None => api::hsds::import::TaxonomyMap::default(),
+            };
+            let source = api::hsds::import::ImportSource::Path(path);
+            let by = api::hsds::import::COMMAND_LINE;
+            let report = api::hsds::import::import(&db, &reference, source, &taxonomy_map, by).await?;
+            print!("{report}");
         }
         Command::Reindex => {
             let db = api::db::connect(&config).await?;

@@ -78,28 +78,8 @@ pub struct Params {
     proximity: Option<String>,
 }
 
-impl IntoResponse for HsdsError {
-    fn into_response(self) -> Response {
-        let status = match &self {
-            HsdsError::BadParameter(..) => StatusCode::BAD_REQUEST,
-            HsdsError::NotFound(..) => StatusCode::NOT_FOUND,
-            HsdsError::Database(error) => {
-                tracing::error!(%error, "HSDS request failed");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
-        let message = match status {
-            StatusCode::INTERNAL_SERVER_ERROR => {
-                "internal error: the server could not answer; it has been logged".to_owned()
-            }
-            _ => self.to_string(),
-        };
-        open(status, "application/json", json!({ "error": message }).to_string())
-    }
-}
-
 /// A response any origin may read.
-fn open(status: StatusCode, content_type: &'static str, body: String) -> Response {
+pub fn open(status: StatusCode, content_type: &'static str, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

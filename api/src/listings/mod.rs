@@ -3,7 +3,7 @@
 //! `loaders` batches the nested lists per request.
 
 mod coverage;
-mod editing;
+pub(crate) mod editing;
 mod loaders;
 mod suggestions;
 mod types;

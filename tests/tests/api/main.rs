@@ -9,6 +9,7 @@ mod bad_input;
 mod coverage;
 mod editing;
 mod hsds;
+mod hsds_import;
 mod limits;
 mod listings;
 mod reference;

@@ -326,7 +326,7 @@ pub(super) fn municipality_of(
     }
 }
 
-fn tidy(location: &mut location::Model) {
+pub(crate) fn tidy(location: &mut location::Model) {
     location.name = location.name.trim().to_owned();
     location.address = location.address.trim().to_owned();
     location.postal_code = location.postal_code.trim().to_owned();
@@ -348,7 +348,7 @@ fn check(reference: &ReferenceData, location: &location::Model) -> Result<(), Li
     )
 }
 
-fn fields_of(location: &location::Model) -> Fields {
+pub(crate) fn fields_of(location: &location::Model) -> Fields {
     let mut fields = Fields::new();
     fields.insert("name".into(), location.name.clone().into());
     fields.insert("address".into(), location.address.clone().into());

@@ -3,13 +3,13 @@
 //! that checks the version it was based on and leaves an audit entry per changed field and a
 //! change-log row for search, or writes nothing.
 
-mod location;
-mod organization;
+pub(crate) mod location;
+pub(crate) mod organization;
 mod permissions;
 mod review;
-mod service;
+pub(crate) mod service;
 pub(super) mod types;
-mod validate;
+pub(crate) mod validate;
 
 use std::future::Future;
 
@@ -36,7 +36,7 @@ use super::ListingsError;
 const WRITE_ATTEMPTS: u64 = 5;
 
 /// Runs `attempt` (one transaction) again while SQLite reports write contention.
-async fn with_write_retry<T, F, Fut>(mut attempt: F) -> Result<T, ListingsError>
+pub(crate) async fn with_write_retry<T, F, Fut>(mut attempt: F) -> Result<T, ListingsError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ListingsError>>,
@@ -61,11 +61,11 @@ fn is_write_contention(error: &DbErr) -> bool {
 }
 
 /// A record's audited fields as JSON values, by name.
-type Fields = Map<String, Value>;
+pub(crate) type Fields = Map<String, Value>;
 
 /// One audit entry (HSDS `metadata`) per field whose value differs between `before` and
 /// `after`; a created record has an empty `before`, a deleted one an empty `after`.
-async fn record_audit(
+pub(crate) async fn record_audit(
     db: &impl ConnectionTrait,
     resource: (&str, &str),
     action: &str,
@@ -103,7 +103,7 @@ async fn record_audit(
 
 /// Writes `changed` over the row `id` only if that row is still at `version`: of two edits
 /// from the same version, one writes and the other gets `CONFLICT`.
-async fn write_if_still<A>(
+pub(crate) async fn write_if_still<A>(
     db: &impl ConnectionTrait,
     changed: A,
     (id_column, id): (<A::Entity as EntityTrait>::Column, &str),
@@ -125,6 +125,6 @@ where
 }
 
 /// A new record's id.
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

@@ -174,7 +174,7 @@ pub async fn update_organization(
     .await
 }
 
-fn tidy(organization: &mut organization::Model) {
+pub(crate) fn tidy(organization: &mut organization::Model) {
     organization.name = organization.name.trim().to_owned();
     organization.name_search = search_key::normalize(&organization.name);
     for text in [
@@ -188,7 +188,7 @@ fn tidy(organization: &mut organization::Model) {
     }
 }
 
-fn check(organization: &organization::Model) -> Result<(), ListingsError> {
+pub(crate) fn check(organization: &organization::Model) -> Result<(), ListingsError> {
     validate::name("name", &organization.name)?;
     validate::optional_text("description", organization.description.as_deref(), MAX_TEXT_CHARS)?;
     validate::url("website", organization.website.as_deref())?;
@@ -197,7 +197,7 @@ fn check(organization: &organization::Model) -> Result<(), ListingsError> {
     validate::kbo_number(organization.kbo_number.as_deref())
 }
 
-fn fields_of(organization: &organization::Model) -> Fields {
+pub(crate) fn fields_of(organization: &organization::Model) -> Fields {
     let mut fields = Fields::new();
     fields.insert("name".into(), organization.name.clone().into());
     fields.insert("kind".into(), json!(organization.kind));

@@ -107,14 +107,14 @@ pub struct ServiceChanges {
 
 /// A service with all its parts, as one unit of editing.
 #[derive(Clone, Debug, PartialEq)]
-struct ServiceRecord {
-    service: service::Model,
-    domains: Vec<String>,
-    target_groups: Vec<TargetGroup>,
-    languages: Vec<LanguageOffer>,
-    translations: Vec<TranslationText>,
-    area: Vec<AreaPart>,
-    location_ids: Vec<String>,
+pub(crate) struct ServiceRecord {
+    pub(crate) service: service::Model,
+    pub(crate) domains: Vec<String>,
+    pub(crate) target_groups: Vec<TargetGroup>,
+    pub(crate) languages: Vec<LanguageOffer>,
+    pub(crate) translations: Vec<TranslationText>,
+    pub(crate) area: Vec<AreaPart>,
+    pub(crate) location_ids: Vec<String>,
 }
 
 pub async fn create_service(
@@ -437,7 +437,7 @@ async fn try_edit_service(
 }
 
 impl ServiceRecord {
-    async fn load(db: &impl ConnectionTrait, service: service::Model) -> Result<Self, DbErr> {
+    pub(crate) async fn load(db: &impl ConnectionTrait, service: service::Model) -> Result<Self, DbErr> {
         let id = service.id.clone();
         let domains = service_domain::Entity::find()
             .filter(service_domain::Column::ServiceId.eq(id.as_str()))
@@ -505,7 +505,7 @@ impl ServiceRecord {
 
     /// One spelling of everything: trimmed texts, empty optional texts as none, parts in a
     /// stable order without repeats, so comparing two records compares what they say.
-    fn tidy(&mut self) {
+    pub(crate) fn tidy(&mut self) {
         let s = &mut self.service;
         s.name = s.name.trim().to_owned();
         s.name_search = search_key::normalize(&s.name);
@@ -534,7 +534,7 @@ impl ServiceRecord {
         self.location_ids.dedup();
     }
 
-    fn validate(&self, reference: &ReferenceData) -> Result<(), ListingsError> {
+    pub(crate) fn validate(&self, reference: &ReferenceData) -> Result<(), ListingsError> {
         let s = &self.service;
         validate::name("name", &s.name)?;
         validate::text("description", &s.description, MAX_TEXT_CHARS)?;
@@ -665,7 +665,7 @@ impl ServiceRecord {
     }
 
     /// The audited fields: the service's columns and its parts as JSON.
-    fn fields(&self) -> Fields {
+    pub(crate) fn fields(&self) -> Fields {
         let s = &self.service;
         let mut fields = Fields::new();
         let mut put = |name: &str, value: Value| {
@@ -697,7 +697,11 @@ impl ServiceRecord {
     }
 
     /// Rewrites each part that differs from `before` (all parts of a new service).
-    async fn write_parts(&self, db: &impl ConnectionTrait, before: Option<&ServiceRecord>) -> Result<(), DbErr> {
+    pub(crate) async fn write_parts(
+        &self,
+        db: &impl ConnectionTrait,
+        before: Option<&ServiceRecord>,
+    ) -> Result<(), DbErr> {
         let id = self.service.id.as_str();
         let changed = |same: fn(&ServiceRecord, &ServiceRecord) -> bool| before.is_none_or(|b| !same(b, self));
         if changed(|a, b| a.domains == b.domains) {
@@ -849,7 +853,7 @@ where
 }
 
 /// Languages as ISO 639-3 codes; an unknown code names the field.
-fn normalize_languages(
+pub(crate) fn normalize_languages(
     reference: &ReferenceData,
     offers: &[LanguageOffer],
 ) -> Result<Vec<LanguageOffer>, ListingsError> {
@@ -868,7 +872,7 @@ fn normalize_languages(
 }
 
 /// The service's locations must exist and belong to its organization.
-async fn check_locations(db: &impl ConnectionTrait, record: &ServiceRecord) -> Result<(), ListingsError> {
+pub(crate) async fn check_locations(db: &impl ConnectionTrait, record: &ServiceRecord) -> Result<(), ListingsError> {
     if record.location_ids.is_empty() {
         return Ok(());
     }
@@ -889,7 +893,10 @@ async fn check_locations(db: &impl ConnectionTrait, record: &ServiceRecord) -> R
 }
 
 /// The default area of a new service: the municipalities of its locations.
-async fn municipalities_of(db: &impl ConnectionTrait, location_ids: &[String]) -> Result<Vec<AreaPart>, DbErr> {
+pub(crate) async fn municipalities_of(
+    db: &impl ConnectionTrait,
+    location_ids: &[String],
+) -> Result<Vec<AreaPart>, DbErr> {
     Ok(location::Entity::find()
         .filter(location::Column::Id.is_in(location_ids.to_vec()))
         .all(db)
