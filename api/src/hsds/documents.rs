@@ -33,7 +33,7 @@ pub fn term_id(code: &str) -> String {
 }
 
 /// A record's HSDS id: the id it had where it was imported from, else ours.
-fn hsds_id(external_id: &Option<String>, id: &str) -> String {
+pub fn hsds_id(external_id: &Option<String>, id: &str) -> String {
     external_id.clone().unwrap_or_else(|| id.to_owned())
 }
 
@@ -91,7 +91,7 @@ impl<'a> Catalog<'a> {
             .all(db)
             .await?;
         all_services.extend(services.iter().cloned());
-        all_services.sort_by(|a, b| a.name_search.cmp(&b.name_search).then(a.id.cmp(&b.id)));
+        all_services.sort_by_key(|s| (s.name_search.clone(), hsds_id(&s.external_id, &s.id)));
         all_services.dedup_by(|a, b| a.id == b.id);
         let service_ids: Vec<String> = all_services.iter().map(|s| s.id.clone()).collect();
         let links = service_location::Entity::find()
@@ -99,12 +99,11 @@ impl<'a> Catalog<'a> {
             .order_by_asc(service_location::Column::LocationId)
             .all(db)
             .await?;
-        let locations = location::Entity::find()
+        let mut locations = location::Entity::find()
             .filter(location::Column::OrganizationId.is_in(organization_ids))
-            .order_by_asc(location::Column::Name)
-            .order_by_asc(location::Column::Id)
             .all(db)
             .await?;
+        locations.sort_by_key(|l| (l.name.clone(), hsds_id(&l.external_id, &l.id)));
         let areas = service_area::Entity::find()
             .filter(service_area::Column::ServiceId.is_in(service_ids.clone()))
             .all(db)
@@ -167,14 +166,18 @@ impl<'a> Catalog<'a> {
             .map_or_else(|| id.to_owned(), |l| hsds_id(&l.external_id, &l.id))
     }
 
-    /// The locations (ours) where a service is offered.
+    /// The locations (ours) where a service is offered, in the order of their HSDS ids, which
+    /// survive an export and import where our own ids do not.
     pub fn locations_of(&self, service_id: &str) -> Vec<&location::Model> {
-        self.locations_of_service
+        let mut locations: Vec<&location::Model> = self
+            .locations_of_service
             .get(service_id)
             .into_iter()
             .flatten()
             .filter_map(|id| self.locations.get(id))
-            .collect()
+            .collect();
+        locations.sort_by_key(|l| hsds_id(&l.external_id, &l.id));
+        locations
     }
 
     /// A service; in full form with its areas, languages, locations and organization.
@@ -196,7 +199,7 @@ impl<'a> Catalog<'a> {
             "minimum_age": s.age_min,
             "maximum_age": s.age_max,
             "assured_date": s.last_verified_at.map(|at| at.format("%Y-%m-%d").to_string()),
-            "last_modified": s.updated_at.to_rfc3339(),
+            "last_modified": s.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         });
         let languages = self.languages.get(&s.id).map(Vec::as_slice).unwrap_or_default();
         let interpreted: Vec<String> = languages

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use entity::{organization, service};
-use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
+use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::Value;
 
 use super::documents::{self, Catalog, Form};
@@ -21,16 +21,11 @@ pub struct ExportReport {
 }
 
 pub async fn export(db: &DatabaseConnection, reference: &ReferenceData, dir: &Path) -> anyhow::Result<ExportReport> {
-    let organizations = organization::Entity::find()
-        .order_by_asc(organization::Column::NameSearch)
-        .order_by_asc(organization::Column::Id)
-        .all(db)
-        .await?;
-    let services = service::Entity::find()
-        .order_by_asc(service::Column::NameSearch)
-        .order_by_asc(service::Column::Id)
-        .all(db)
-        .await?;
+    // Ordered by name, then by HSDS id: an export imported elsewhere exports in the same order.
+    let mut organizations = organization::Entity::find().all(db).await?;
+    organizations.sort_by_key(|o| (o.name_search.clone(), documents::hsds_id(&o.external_id, &o.id)));
+    let mut services = service::Entity::find().all(db).await?;
+    services.sort_by_key(|s| (s.name_search.clone(), documents::hsds_id(&s.external_id, &s.id)));
     let organization_ids: Vec<String> = organizations.iter().map(|o| o.id.clone()).collect();
     let catalog = Catalog::load(db, reference, &services, &organization_ids).await?;
     let organization_documents: Vec<Value> = organizations

@@ -338,7 +338,7 @@ async fn services(State(state): State<HsdsState>, Query(params): Query<Params>) 
                     "id": s.external_id.clone().unwrap_or_else(|| s.id.clone()),
                     "name": s.name,
                     "status": documents::status(s.status),
-                    "last_modified": s.updated_at.to_rfc3339(),
+                    "last_modified": s.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 })
             })
             .collect()

@@ -396,3 +396,75 @@ async fn service_at_locations_answer_by_postcode_coverage_and_proximity() {
     let (status, _) = get(&app, "/hsds/service_at_locations?postcode=0000").await;
     assert_eq!(status, 400);
 }
+
+/// Every document of an export directory, by file name.
+fn exported(dir: &std::path::Path) -> std::collections::BTreeMap<String, Value> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                serde_json::from_str(&text).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_export_imported_into_an_empty_database_exports_to_the_same_documents() {
+    let app = spawn_app().await;
+    let db = app.connect().await;
+    let reference = api::reference::ReferenceData::load(&db).await.unwrap();
+    let temp = std::env::temp_dir().join(format!("socialmap-roundtrip-{}", uuid::Uuid::new_v4().simple()));
+    let (first, second) = (temp.join("first"), temp.join("second"));
+    let written = api::hsds::export::export(&db, &reference, &first).await.unwrap();
+    assert!(written.services > 200 && written.organizations > 100, "{written:?}");
+
+    // A second, empty database with reference data only.
+    let empty = crate::harness::TestDatabase::create().await;
+    let other = api::db::connect_url(&empty.url()).await.unwrap();
+    api::db::prepare(&other, false).await.unwrap();
+    let other_reference = api::reference::ReferenceData::load(&other).await.unwrap();
+    let report = api::hsds::import::import(
+        &other,
+        &other_reference,
+        api::hsds::import::ImportSource::Path(first.clone()),
+        &api::hsds::import::TaxonomyMap::default(),
+        "round trip",
+    )
+    .await
+    .unwrap();
+    assert!(report.rejected.is_empty(), "{:#?}", report.rejected);
+    assert_eq!(
+        report.created,
+        written.services + written.organizations + count_locations(&first)
+    );
+
+    api::hsds::export::export(&other, &other_reference, &second)
+        .await
+        .unwrap();
+    let (before, after) = (exported(&first), exported(&second));
+    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    for (file, documents) in &before {
+        let again = &after[file];
+        let (documents, again) = (documents.as_array().unwrap(), again.as_array().unwrap());
+        assert_eq!(documents.len(), again.len(), "{file}");
+        for (one, other) in documents.iter().zip(again) {
+            assert_eq!(one, other, "{file}: a document changed on the way round");
+        }
+    }
+    std::fs::remove_dir_all(&temp).unwrap();
+}
+
+/// Locations in an export's organizations.json.
+fn count_locations(dir: &std::path::Path) -> usize {
+    exported(dir)["organizations.json"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["locations"].as_array().map_or(0, Vec::len))
+        .sum()
+}
