@@ -63,7 +63,8 @@ async fn anyone_may_suggest_a_change_but_not_more_than_five_in_ten_minutes() {
     let referrer = account(&app, "r@x.org", Role::Referrer, None, Some("ocmw-aalst")).await;
 
     // Refused suggestions cost no quota: five valid ones still pass after them.
-    for message in ["   ".to_owned(), "x".repeat(1001), "nul\0byte".to_owned()] {
+    // (NUL in any text is refused before GraphQL runs; see bad_input.rs.)
+    for message in ["   ".to_owned(), "x".repeat(1001)] {
         let refused = suggest(&app, None, AALST_SERVICE, &message).await;
         assert_eq!(code(&refused), "BAD_USER_INPUT", "{refused:#}");
         assert_eq!(refused["errors"][0]["extensions"]["field"], "message");
