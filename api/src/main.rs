@@ -65,8 +65,9 @@ enum Command {
     /// Erase the personal fields of referrals closed longer than referral_retention_days
     /// ago (serve does this daily).
     Purge,
-    /// Measure search on a fresh map in a temporary directory: index build time and
-    /// in-process latency percentiles over a mix of volunteers' questions.
+    /// Measure search on a fresh map in a temporary directory: index build; in-process and
+    /// HTTP latency over one mix of volunteers' questions; write → searchable on two replicas;
+    /// memory. Prints a table and which targets hold.
     Bench {
         /// Services in the synthetic map.
         #[arg(long, default_value_t = 100_000)]
@@ -74,12 +75,18 @@ enum Command {
         /// Use the demo map instead of a synthetic one.
         #[arg(long)]
         demo: bool,
-        /// Questions to time.
+        /// Questions to time (after 200 to warm up).
         #[arg(long, default_value_t = 2_000)]
         queries: usize,
         /// Seed of the synthetic map and of the question mix.
         #[arg(long, default_value_t = 1)]
         rng_seed: u64,
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Seconds the HTTP clients are measured, after their warm-up.
+        #[arg(long, default_value_t = 20)]
+        http_seconds: u64,
     },
 }
 
@@ -186,15 +193,17 @@ async fn main() -> anyhow::Result<()> {
             demo,
             queries,
             rng_seed,
+            clients,
+            http_seconds,
         } => {
             let options = api::bench::BenchOptions {
                 synthetic_services: (!demo).then_some(services),
                 queries,
                 rng_seed,
+                clients,
+                http_duration: std::time::Duration::from_secs(http_seconds),
             };
-            let report = api::bench::run(&options).await?;
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            println!("socialmap bench on {cores} cores\n{report}");
+            print!("{}", api::bench::run(&options).await?);
         }
         Command::Migrate => {
             let db = api::db::connect(&config).await?;
