@@ -65,9 +65,9 @@ enum Command {
     /// Erase the personal fields of referrals closed longer than referral_retention_days
     /// ago (serve does this daily).
     Purge,
-    /// Measure search on a fresh map in a temporary directory: index build; in-process and
-    /// HTTP latency over one mix of volunteers' questions; write → searchable on two replicas;
-    /// memory. Prints a table and which targets hold.
+    /// Measure search on a fresh map: index build; in-process, HTTP and (with --postgres) a
+    /// PostgreSQL baseline over one mix of volunteers' questions; write → searchable on two
+    /// replicas; memory. Prints a table with the ratios and which targets hold.
     Bench {
         /// Services in the synthetic map.
         #[arg(long, default_value_t = 100_000)]
@@ -81,6 +81,12 @@ enum Command {
         /// Seed of the synthetic map and of the question mix.
         #[arg(long, default_value_t = 1)]
         rng_seed: u64,
+        /// URL of a PostgreSQL user that may create databases, e.g.
+        /// postgres://postgres@127.0.0.1:5432/postgres: the map goes into a new database there
+        /// (dropped afterwards) and a PostgreSQL full-text baseline is measured against ours.
+        /// Without it the map is SQLite in a temporary directory and the baseline is skipped.
+        #[arg(long, value_name = "ADMIN_URL")]
+        postgres: Option<String>,
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 16)]
         clients: usize,
@@ -193,6 +199,7 @@ async fn main() -> anyhow::Result<()> {
             demo,
             queries,
             rng_seed,
+            postgres,
             clients,
             http_seconds,
         } => {
@@ -200,6 +207,7 @@ async fn main() -> anyhow::Result<()> {
                 synthetic_services: (!demo).then_some(services),
                 queries,
                 rng_seed,
+                postgres,
                 clients,
                 http_duration: std::time::Duration::from_secs(http_seconds),
             };

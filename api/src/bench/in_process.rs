@@ -8,7 +8,7 @@ use super::report::Timings;
 use crate::relay::PageRequest;
 use crate::search::SearchIndex;
 
-/// How many hits a page holds in every measurement.
+/// How many hits a page holds in every measurement, and how many are compared for overlap.
 pub const PAGE: usize = 20;
 
 /// What in-process search answered.
@@ -16,6 +16,8 @@ pub struct InProcess {
     pub timings: Timings,
     /// Hits per question on average, over the whole result set (not the page).
     pub mean_hits: f64,
+    /// The top `PAGE` service ids of each timed question, to compare with the baseline.
+    pub top: Vec<Vec<String>>,
 }
 
 pub fn run(search: &SearchIndex, warm_up: &[Question], timed: &[Question]) -> anyhow::Result<InProcess> {
@@ -24,6 +26,7 @@ pub fn run(search: &SearchIndex, warm_up: &[Question], timed: &[Question]) -> an
         search.search(&question.request(), page)?;
     }
     let mut samples: Vec<(QuestionKind, Duration)> = Vec::with_capacity(timed.len());
+    let mut top = Vec::with_capacity(timed.len());
     let mut hits = 0usize;
     let all = Instant::now();
     for question in timed {
@@ -32,9 +35,11 @@ pub fn run(search: &SearchIndex, warm_up: &[Question], timed: &[Question]) -> an
         let results = search.search(&question.request(), page)?;
         samples.push((question.kind, started.elapsed()));
         hits += results.total;
+        top.push(results.hits.into_iter().map(|hit| hit.service_id).collect());
     }
     Ok(InProcess {
         timings: Timings::of(samples, all.elapsed()),
         mean_hits: hits as f64 / timed.len().max(1) as f64,
+        top,
     })
 }

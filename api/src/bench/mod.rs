@@ -1,15 +1,19 @@
-//! `socialmap bench`: how fast search answers, measured on a map of a given size.
+//! `socialmap bench`: how fast search answers, measured on a map of a given size, against a
+//! PostgreSQL baseline.
 //!
 //! It builds a fresh map (the demo map, or a synthetic map of N services over all
-//! municipalities) in SQLite in a temporary directory. On that one map and one deterministic
-//! mix of the questions volunteers ask (`questions`), it measures: the full index build; our
-//! search in-process, one question at a time (`in_process`); our search through HTTP GraphQL
+//! municipalities) in SQLite in a temporary directory, or in a new PostgreSQL database created
+//! for the run and dropped after it. On that one map and one deterministic mix of the
+//! questions volunteers ask (`questions`), it measures: the full index build; our search
+//! in-process, one question at a time (`in_process`); the PostgreSQL baseline the same way,
+//! with the overlap of its answers and ours (`postgres`); our search through HTTP GraphQL
 //! from concurrent clients (`http`); how soon a write is found on the replica that took it
 //! and on another (`replicas`); and resident memory (`memory`). `report` prints it all.
 
 mod http;
 mod in_process;
 mod memory;
+mod postgres;
 mod questions;
 mod replicas;
 mod report;
@@ -26,6 +30,7 @@ use tokio::sync::oneshot;
 
 pub use http::HttpLoad;
 pub use memory::Memory;
+pub use postgres::{Baseline, Overlap};
 pub use questions::QuestionKind;
 pub use replicas::WriteToSearchable;
 pub use report::{Latency, Timings};
@@ -44,6 +49,9 @@ pub struct BenchOptions {
     pub queries: usize,
     /// Seed of the synthetic map and of the question mix.
     pub rng_seed: u64,
+    /// URL of a PostgreSQL user that may create databases: the map goes into a new database
+    /// there and the baseline runs in it. `None`: SQLite, and no baseline.
+    pub postgres: Option<String>,
     /// Concurrent HTTP clients.
     pub clients: usize,
     /// How long the HTTP clients are measured, after their warm-up.
@@ -53,6 +61,8 @@ pub struct BenchOptions {
 pub struct BenchReport {
     /// "demo map" or "synthetic map of N services (rng seed S)".
     pub map: String,
+    /// "SQLite" or "PostgreSQL".
+    pub database: &'static str,
     pub cores: usize,
     /// Whether this is an optimised (release) build: debug figures are no measurement.
     pub optimized: bool,
@@ -65,6 +75,8 @@ pub struct BenchReport {
     /// Hits per question on average, over the whole result set (not the page).
     pub mean_hits: f64,
     pub http: HttpLoad,
+    /// `None` without PostgreSQL.
+    pub baseline: Option<Baseline>,
     pub write_to_searchable: WriteToSearchable,
     pub memory: Memory,
 }
@@ -75,6 +87,21 @@ pub struct IndexBuild {
     pub segments: usize,
     pub bytes: u64,
     pub elapsed: Duration,
+}
+
+/// Where the map is kept for the run.
+enum MapDatabase {
+    Sqlite(String),
+    Postgres(postgres::BenchDatabase),
+}
+
+impl MapDatabase {
+    fn url(&self) -> &str {
+        match self {
+            MapDatabase::Sqlite(url) => url,
+            MapDatabase::Postgres(database) => &database.url,
+        }
+    }
 }
 
 pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
@@ -90,26 +117,41 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     );
     let dir = std::env::temp_dir().join(format!("socialmap-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let url = format!("sqlite://{}?mode=rwc", dir.join("bench.sqlite").display());
+    let database = match &options.postgres {
+        Some(admin_url) => match postgres::create_database(admin_url).await {
+            Ok(database) => MapDatabase::Postgres(database),
+            Err(error) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(error);
+            }
+        },
+        None => MapDatabase::Sqlite(format!("sqlite://{}?mode=rwc", dir.join("bench.sqlite").display())),
+    };
     let result = tokio::select! {
-        result = run_in(&dir, &url, options) => result,
+        result = run_in(&dir, &database, options) => result,
         // A run on 100,000 services takes minutes: an interrupted one still cleans up.
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
     };
+    let dropped = match &database {
+        MapDatabase::Postgres(database) => postgres::drop_database(database).await,
+        MapDatabase::Sqlite(_) => Ok(()),
+    };
     let _ = std::fs::remove_dir_all(&dir);
-    result
+    let report = result?;
+    dropped?;
+    Ok(report)
 }
 
-async fn run_in(dir: &Path, url: &str, options: &BenchOptions) -> anyhow::Result<BenchReport> {
-    let db = crate::db::connect_url(url).await?;
-    let result = measure(dir, url, &db, options).await;
+async fn run_in(dir: &Path, database: &MapDatabase, options: &BenchOptions) -> anyhow::Result<BenchReport> {
+    let db = crate::db::connect_url(database.url()).await?;
+    let result = measure(dir, database, &db, options).await;
     db.close().await?;
     result
 }
 
 async fn measure(
     dir: &Path,
-    url: &str,
+    database: &MapDatabase,
     db: &DatabaseConnection,
     options: &BenchOptions,
 ) -> anyhow::Result<BenchReport> {
@@ -151,10 +193,17 @@ async fn measure(
         (index, in_process::run(&search, warm_up, timed)?)
     };
 
+    let baseline = match database {
+        MapDatabase::Postgres(database) => {
+            Some(postgres::run(&database.url, &reference, warm_up, timed, &in_process.top).await?)
+        }
+        MapDatabase::Sqlite(_) => None,
+    };
+
     let (first, stop_first) = serve(db.clone(), &first_index).await?;
     let http = http::load(first.address, warm_up, timed, options.clients, options.http_duration).await?;
     // Another replica: its own connections, and its own index built from the database.
-    let second_db = crate::db::connect_url(url).await?;
+    let second_db = crate::db::connect_url(database.url()).await?;
     let (second, stop_second) = serve(second_db.clone(), &dir.join("replica-2")).await?;
     let write_to_searchable = replicas::measure(db, &reference, first.address, second.address).await?;
     let memory = Memory {
@@ -175,6 +224,10 @@ async fn measure(
             Some(n) => format!("synthetic map of {n} services (rng seed {})", options.rng_seed),
             None => "demo map".to_owned(),
         },
+        database: match database {
+            MapDatabase::Sqlite(_) => "SQLite",
+            MapDatabase::Postgres(_) => "PostgreSQL",
+        },
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         optimized: !cfg!(debug_assertions),
         services,
@@ -184,6 +237,7 @@ async fn measure(
         in_process: in_process.timings,
         mean_hits: in_process.mean_hits,
         http,
+        baseline,
         write_to_searchable,
         memory,
     })
