@@ -16,8 +16,14 @@ pub struct InProcess {
     pub timings: Timings,
     /// Hits per question on average, over the whole result set (not the page).
     pub mean_hits: f64,
-    /// The top `PAGE` service ids of each timed question, to compare with the baseline.
-    pub top: Vec<Vec<String>>,
+    /// Each timed question's answer, to compare with the baseline's.
+    pub answers: Vec<Answer>,
+}
+
+/// One question's answer: the top `PAGE` service ids, and how long it took.
+pub struct Answer {
+    pub top: Vec<String>,
+    pub latency: Duration,
 }
 
 pub fn run(search: &SearchIndex, warm_up: &[Question], timed: &[Question]) -> anyhow::Result<InProcess> {
@@ -26,20 +32,24 @@ pub fn run(search: &SearchIndex, warm_up: &[Question], timed: &[Question]) -> an
         search.search(&question.request(), page)?;
     }
     let mut samples: Vec<(QuestionKind, Duration)> = Vec::with_capacity(timed.len());
-    let mut top = Vec::with_capacity(timed.len());
+    let mut answers = Vec::with_capacity(timed.len());
     let mut hits = 0usize;
     let all = Instant::now();
     for question in timed {
         // Building the request is part of answering it, as it is for a server.
         let started = Instant::now();
         let results = search.search(&question.request(), page)?;
-        samples.push((question.kind, started.elapsed()));
+        let latency = started.elapsed();
+        samples.push((question.kind, latency));
         hits += results.total;
-        top.push(results.hits.into_iter().map(|hit| hit.service_id).collect());
+        answers.push(Answer {
+            top: results.hits.into_iter().map(|hit| hit.service_id).collect(),
+            latency,
+        });
     }
     Ok(InProcess {
         timings: Timings::of(samples, all.elapsed()),
         mean_hits: hits as f64 / timed.len().max(1) as f64,
-        top,
+        answers,
     })
 }

@@ -30,7 +30,7 @@ use tokio::sync::oneshot;
 
 pub use http::HttpLoad;
 pub use memory::Memory;
-pub use postgres::{Baseline, Overlap};
+pub use postgres::{Answered, Baseline, Overlap};
 pub use questions::QuestionKind;
 pub use replicas::WriteToSearchable;
 pub use report::{Latency, Timings};
@@ -195,7 +195,7 @@ async fn measure(
 
     let baseline = match database {
         MapDatabase::Postgres(database) => {
-            Some(postgres::run(&database.url, &reference, warm_up, timed, &in_process.top).await?)
+            Some(postgres::run(&database.url, &reference, warm_up, timed, &in_process.answers).await?)
         }
         MapDatabase::Sqlite(_) => None,
     };

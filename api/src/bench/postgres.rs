@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value};
 
-use super::in_process::PAGE;
+use super::in_process::{Answer, PAGE};
 use super::questions::{Question, QuestionKind};
-use super::report::Timings;
+use super::report::{Latency, Timings};
 use crate::reference::ReferenceData;
 use crate::search::{FamilyPlace, Near, locate_family};
 
@@ -86,6 +86,17 @@ pub struct Baseline {
     pub timings: Timings,
     pub overlap: Overlap,
     pub overlap_by_kind: Vec<(QuestionKind, Overlap)>,
+    /// Where the baseline found nothing it did little work: latencies of the questions it
+    /// answered with something, and ours on the same questions.
+    pub answered: Answered,
+}
+
+/// Latencies over the questions the baseline found something for.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Answered {
+    pub questions: usize,
+    pub ours: Latency,
+    pub theirs: Latency,
 }
 
 /// How far the baseline's top results agree with ours.
@@ -121,13 +132,13 @@ impl Overlap {
 }
 
 /// Builds the baseline in the database at `url`, then times the questions as in-process
-/// search was timed and compares their top results with `ours` (one list per timed question).
+/// search was timed and compares its answers with `ours` (one per timed question).
 pub async fn run(
     url: &str,
     reference: &ReferenceData,
     warm_up: &[Question],
     timed: &[Question],
-    ours: &[Vec<String>],
+    ours: &[Answer],
 ) -> anyhow::Result<Baseline> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -149,7 +160,7 @@ async fn measure(
     reference: &ReferenceData,
     warm_up: &[Question],
     timed: &[Question],
-    ours: &[Vec<String>],
+    ours: &[Answer],
 ) -> anyhow::Result<Baseline> {
     let started = Instant::now();
     for sql in [
@@ -215,21 +226,34 @@ async fn measure(
         db.query_all_raw(statement).await?;
     }
     let mut samples = Vec::with_capacity(timed.len());
-    let mut theirs: Vec<Vec<String>> = Vec::with_capacity(timed.len());
+    let mut theirs: Vec<Answer> = Vec::with_capacity(timed.len());
     let all = Instant::now();
     for (question, statement) in timed.iter().zip(timed_statements) {
         let started = Instant::now();
         let rows = db.query_all_raw(statement).await?;
-        samples.push((question.kind, started.elapsed()));
-        theirs.push(
-            rows.iter()
+        let latency = started.elapsed();
+        samples.push((question.kind, latency));
+        theirs.push(Answer {
+            top: rows
+                .iter()
                 .map(|row| row.try_get::<String>("", "id"))
                 .collect::<Result<_, _>>()?,
-        );
+            latency,
+        });
     }
     let timings = Timings::of(samples, all.elapsed());
 
-    let pairs = || ours.iter().zip(&theirs).map(|(o, t)| (o.as_slice(), t.as_slice()));
+    let (ours_answered, theirs_answered): (Vec<Duration>, Vec<Duration>) = ours
+        .iter()
+        .zip(&theirs)
+        .filter(|(_, t)| !t.top.is_empty())
+        .map(|(o, t)| (o.latency, t.latency))
+        .unzip();
+    let answered = Answered {
+        questions: theirs_answered.len(),
+        ours: Latency::of(ours_answered),
+        theirs: Latency::of(theirs_answered),
+    };
     let mut by_kind: BTreeMap<QuestionKind, Vec<usize>> = BTreeMap::new();
     for (i, question) in timed.iter().enumerate() {
         by_kind.entry(question.kind).or_default().push(i);
@@ -237,7 +261,9 @@ async fn measure(
     let overlap_by_kind = by_kind
         .into_iter()
         .map(|(kind, at)| {
-            let pairs = at.into_iter().map(|i| (ours[i].as_slice(), theirs[i].as_slice()));
+            let pairs = at
+                .into_iter()
+                .map(|i| (ours[i].top.as_slice(), theirs[i].top.as_slice()));
             (kind, Overlap::of(pairs))
         })
         .collect();
@@ -246,8 +272,13 @@ async fn measure(
         build,
         bytes,
         timings,
-        overlap: Overlap::of(pairs()),
+        overlap: Overlap::of(
+            ours.iter()
+                .zip(&theirs)
+                .map(|(o, t)| (o.top.as_slice(), t.top.as_slice())),
+        ),
         overlap_by_kind,
+        answered,
     })
 }
 
