@@ -211,7 +211,10 @@ async fn main() -> anyhow::Result<()> {
                 clients,
                 http_duration: std::time::Duration::from_secs(http_seconds),
             };
-            print!("{}", api::bench::run(&options).await?);
+            let interrupted = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            print!("{}", api::bench::run(&options, interrupted).await?);
         }
         Command::Migrate => {
             let db = api::db::connect(&config).await?;

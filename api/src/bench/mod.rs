@@ -18,6 +18,7 @@ mod questions;
 mod replicas;
 mod report;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -104,7 +105,9 @@ impl MapDatabase {
     }
 }
 
-pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
+/// Runs the bench. When `interrupted` completes first (Ctrl-C for the command line), it stops
+/// and still drops its database: a run on 100,000 services takes minutes.
+pub async fn run(options: &BenchOptions, interrupted: impl Future<Output = ()>) -> anyhow::Result<BenchReport> {
     anyhow::ensure!(options.queries > 0, "ask at least one question (--queries)");
     anyhow::ensure!(options.clients > 0, "use at least one HTTP client (--clients)");
     anyhow::ensure!(
@@ -129,8 +132,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     };
     let result = tokio::select! {
         result = run_in(&dir, &database, options) => result,
-        // A run on 100,000 services takes minutes: an interrupted one still cleans up.
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        () = interrupted => Err(anyhow::anyhow!("interrupted")),
     };
     let dropped = match &database {
         MapDatabase::Postgres(database) => postgres::drop_database(database).await,

@@ -33,6 +33,11 @@ pub struct BenchDatabase {
 
 /// Creates an empty database named `socialmap_bench_<uuid>` with the user of `admin_url`.
 pub async fn create_database(admin_url: &str) -> anyhow::Result<BenchDatabase> {
+    anyhow::ensure!(
+        admin_url.starts_with("postgres://") || admin_url.starts_with("postgresql://"),
+        "--postgres takes the URL of a PostgreSQL user that may create databases, such as \
+         postgres://postgres@127.0.0.1:5432/postgres"
+    );
     let name = format!("socialmap_bench_{}", uuid::Uuid::new_v4().simple());
     let admin = Database::connect(admin_url)
         .await

@@ -17,7 +17,9 @@ async fn bench_measures_and_reports_every_section() {
         clients: 4,
         http_duration: Duration::from_secs(1),
     };
-    let report = api::bench::run(&options).await.expect("the bench runs");
+    let report = api::bench::run(&options, std::future::pending())
+        .await
+        .expect("the bench runs");
 
     assert!(report.services > 0 && report.index.services > 0 && report.index.bytes > 0);
     assert_eq!(report.in_process.overall.count, 30);
