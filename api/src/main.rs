@@ -76,8 +76,9 @@ enum Command {
     /// Erase the personal fields of referrals closed longer than referral_retention_days
     /// ago (serve does this daily).
     Purge,
-    /// Measure search on a fresh map in a temporary directory: index build time and
-    /// in-process latency percentiles over a mix of volunteers' questions.
+    /// Measure search on a fresh map: index build; in-process, HTTP and (with --postgres) a
+    /// PostgreSQL baseline over one mix of volunteers' questions; write → searchable on two
+    /// replicas; memory. Prints a table with the ratios and which targets hold.
     Bench {
         /// Services in the synthetic map.
         #[arg(long, default_value_t = 100_000)]
@@ -85,12 +86,24 @@ enum Command {
         /// Use the demo map instead of a synthetic one.
         #[arg(long)]
         demo: bool,
-        /// Questions to time.
+        /// Questions to time (after 200 to warm up).
         #[arg(long, default_value_t = 2_000)]
         queries: usize,
         /// Seed of the synthetic map and of the question mix.
         #[arg(long, default_value_t = 1)]
         rng_seed: u64,
+        /// URL of a PostgreSQL user that may create databases, e.g.
+        /// postgres://postgres@127.0.0.1:5432/postgres: the map goes into a new database there
+        /// (dropped afterwards) and a PostgreSQL full-text baseline is measured against ours.
+        /// Without it the map is SQLite in a temporary directory and the baseline is skipped.
+        #[arg(long, value_name = "ADMIN_URL")]
+        postgres: Option<String>,
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Seconds the HTTP clients are measured, after their warm-up.
+        #[arg(long, default_value_t = 20)]
+        http_seconds: u64,
     },
 }
 
@@ -200,15 +213,22 @@ async fn main() -> anyhow::Result<()> {
             demo,
             queries,
             rng_seed,
+            postgres,
+            clients,
+            http_seconds,
         } => {
             let options = api::bench::BenchOptions {
                 synthetic_services: (!demo).then_some(services),
                 queries,
                 rng_seed,
+                postgres,
+                clients,
+                http_duration: std::time::Duration::from_secs(http_seconds),
             };
-            let report = api::bench::run(&options).await?;
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            println!("socialmap bench on {cores} cores\n{report}");
+            let interrupted = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            print!("{}", api::bench::run(&options, interrupted).await?);
         }
         Command::Migrate => {
             let db = api::db::connect(&config).await?;

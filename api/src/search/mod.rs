@@ -14,7 +14,7 @@ mod types;
 
 pub use change_log::{prune as prune_change_log, record};
 pub use index::{BuildReport, FOLLOW_INTERVAL, SearchIndex, follow};
-pub use query::{Near, SearchRequest};
+pub use query::{FamilyPlace, Near, SearchRequest, locate_family};
 pub use types::SearchQuery;
 
 use std::path::PathBuf;

@@ -251,16 +251,17 @@ fn terms_query(field: Field, values: &[String]) -> Box<dyn Query> {
     ))
 }
 
-fn resolve_place(reference: &ReferenceData, near: &Near) -> Result<ResolvedPlace, SearchError> {
-    let coverage_of = |codes: &[String]| {
-        let mut terms: Vec<String> = codes
-            .iter()
-            .flat_map(|code| Coverage::of_municipality(reference, code))
-            .collect();
-        terms.sort();
-        terms.dedup();
-        terms
-    };
+/// Where the family is: the point distances are measured from, and the municipalities it
+/// lives in (a postal code may span several), whose coverage decides which services serve it.
+#[derive(Clone, Debug)]
+pub struct FamilyPlace {
+    pub position: Position,
+    pub municipalities: Vec<String>,
+}
+
+/// The family's place as search understands it. Public so that other implementations (the
+/// benchmark's PostgreSQL baseline) apply the very same rule.
+pub fn locate_family(reference: &ReferenceData, near: &Near) -> Result<FamilyPlace, SearchError> {
     match near {
         Near::PostalCode(code) => {
             let code = code.trim();
@@ -276,16 +277,16 @@ fn resolve_place(reference: &ReferenceData, near: &Near) -> Result<ResolvedPlace
                 (Some(latitude), Some(longitude)) => Position::new(latitude, longitude),
                 _ => Position::new(first.latitude, first.longitude),
             };
-            Ok(ResolvedPlace {
+            Ok(FamilyPlace {
                 position,
-                coverage: coverage_of(municipalities),
+                municipalities: municipalities.to_vec(),
             })
         }
         Near::Municipality(code) => {
             let municipality = reference.require_municipality(code.trim())?;
-            Ok(ResolvedPlace {
+            Ok(FamilyPlace {
                 position: Position::new(municipality.latitude, municipality.longitude),
-                coverage: coverage_of(std::slice::from_ref(&municipality.code)),
+                municipalities: vec![municipality.code.clone()],
             })
         }
         Near::Position(position) => {
@@ -298,12 +299,27 @@ fn resolve_place(reference: &ReferenceData, near: &Near) -> Result<ResolvedPlace
                 .nearest_municipality(*position)
                 .filter(|(_, km)| *km <= MAX_KM_FROM_MAP)
                 .ok_or(SearchError::OutsideMap)?;
-            Ok(ResolvedPlace {
+            Ok(FamilyPlace {
                 position: *position,
-                coverage: coverage_of(std::slice::from_ref(&municipality.code)),
+                municipalities: vec![municipality.code.clone()],
             })
         }
     }
+}
+
+fn resolve_place(reference: &ReferenceData, near: &Near) -> Result<ResolvedPlace, SearchError> {
+    let family = locate_family(reference, near)?;
+    let mut coverage: Vec<String> = family
+        .municipalities
+        .iter()
+        .flat_map(|code| Coverage::of_municipality(reference, code))
+        .collect();
+    coverage.sort();
+    coverage.dedup();
+    Ok(ResolvedPlace {
+        position: family.position,
+        coverage,
+    })
 }
 
 fn wanted_languages(reference: &ReferenceData, inputs: &[String]) -> Result<Vec<WantedLanguage>, SearchError> {
