@@ -141,6 +141,9 @@ async fn a_replica_killed_mid_write_loses_no_acknowledged_write() {
             .expect("acknowledged");
         acknowledged = Some((name, version));
     }
+    // Already killed above; this reaps it on every path.
+    let _ = child.kill();
+    let _ = child.wait();
     let (last_name, last_version) = acknowledged.expect("writes were acknowledged before the kill");
 
     // Restart on the same data: the database and the index agree, and nothing acknowledged
