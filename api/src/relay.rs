@@ -176,4 +176,15 @@ mod tests {
         let last = encode_cursor(usize::MAX);
         assert_eq!(PageRequest::new(None, Some(&last)), Err(RelayError::BadCursor));
     }
+
+    proptest::proptest! {
+        /// Ids and cursors come from clients: any string is an answer or a clear error.
+        #[test]
+        fn any_id_or_cursor_is_parsed_or_refused_never_a_panic(text in "\\PC*", first in proptest::option::of(proptest::num::i32::ANY)) {
+            let _ = parse_global_id(&text);
+            if let Ok(page) = PageRequest::new(first, Some(&text)) {
+                proptest::prop_assert!(page.limit <= MAX_PAGE_SIZE);
+            }
+        }
+    }
 }

@@ -28,4 +28,16 @@ mod tests {
         assert_eq!(normalize("Province d’Anvers"), "province d anvers");
         assert_eq!(normalize("  "), "");
     }
+
+    proptest::proptest! {
+        /// Whatever a user types, the key is lower-case ASCII words with single spaces, and
+        /// normalising it again changes nothing.
+        #[test]
+        fn any_text_folds_to_a_stable_ascii_key(text in "\\PC*") {
+            let key = normalize(&text);
+            proptest::prop_assert!(key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == ' '));
+            proptest::prop_assert!(!key.starts_with(' ') && !key.ends_with(' ') && !key.contains("  "));
+            proptest::prop_assert_eq!(normalize(&key), key);
+        }
+    }
 }

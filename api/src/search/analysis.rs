@@ -43,8 +43,10 @@ fn analyzer(lang: Lang) -> TextAnalyzer {
         Some(stop_words) => builder.filter_dynamic(stop_words),
         None => builder,
     };
+    // Folding can yield capitals ("ꟻ" folds to "F"): lower-case again so every term is.
     builder
         .filter_dynamic(AsciiFoldingFilter)
+        .filter_dynamic(LowerCaser)
         .filter_dynamic(Stemmer::new(language))
         .build()
 }
@@ -88,5 +90,19 @@ mod tests {
         assert_eq!(words(Lang::Nl, "woningen"), words(Lang::Nl, "woning"));
         assert_eq!(words(Lang::En, "the rents"), vec!["rent"]);
         assert_eq!(words(Lang::Nl, "hulp bij de huur"), words(Lang::Nl, "hulp huur"));
+    }
+
+    proptest::proptest! {
+        /// Search text is whatever a volunteer types: it analyses to lower-case words, never a
+        /// panic, in every language.
+        #[test]
+        fn any_text_analyses_to_lower_case_words(text in "\\PC{0,200}") {
+            for lang in [Lang::Nl, Lang::Fr, Lang::En] {
+                for word in words(lang, &text) {
+                    proptest::prop_assert!(!word.is_empty());
+                    proptest::prop_assert_eq!(word.to_lowercase(), word.clone());
+                }
+            }
+        }
     }
 }

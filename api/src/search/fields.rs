@@ -17,7 +17,7 @@ use crate::reference::{Lang, ReferenceData};
 
 /// Bump when the schema or what goes into a document changes: `serve` then rebuilds the
 /// index instead of reading one it would misunderstand.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Ages outside any service's range, for services without a lower or upper bound.
 pub const AGE_FLOOR: i64 = 0;
