@@ -109,10 +109,7 @@ impl From<ListingsError> for ApiError {
                 let ApiError(inner) = ApiError::new(ErrorCode::BadUserInput, error.to_string());
                 ApiError(inner.extend_with(|_, e| e.set("field", field)))
             }
-            ListingsError::TooManySuggestions(seconds) => {
-                let ApiError(inner) = ApiError::new(ErrorCode::RateLimited, error.to_string());
-                ApiError(inner.extend_with(|_, e| e.set("retryAfterSeconds", seconds)))
-            }
+            ListingsError::TooManySuggestions(seconds) => ApiError::rate_limited(error.to_string(), seconds),
             ListingsError::AlreadyResolved(_) => ApiError::new(ErrorCode::Conflict, error.to_string()),
             ListingsError::Database(e) => ApiError::new(ErrorCode::Internal, e.to_string()),
         }
@@ -144,10 +141,7 @@ impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         let code = match error {
             AuthError::Reference(e) => return e.into(),
-            AuthError::TooManyAttempts(seconds) => {
-                let ApiError(inner) = ApiError::new(ErrorCode::RateLimited, error.to_string());
-                return ApiError(inner.extend_with(|_, e| e.set("retryAfterSeconds", seconds)));
-            }
+            AuthError::TooManyAttempts(seconds) => return ApiError::rate_limited(error.to_string(), seconds),
             AuthError::WrongCredentials | AuthError::BadToken | AuthError::NotLoggedIn => ErrorCode::Unauthenticated,
             AuthError::BadEmail(_)
             | AuthError::WeakPassword

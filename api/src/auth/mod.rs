@@ -115,6 +115,13 @@ pub fn looks_like_email(text: &str) -> bool {
         && !text.chars().any(char::is_whitespace)
 }
 
+/// Whether `text` has the shape of a phone number: 6 to 20 digits, with only spaces, `+`,
+/// brackets, dashes, dots and slashes between them.
+pub fn looks_like_phone(text: &str) -> bool {
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    text.chars().all(|c| c.is_ascii_digit() || " +()-./".contains(c)) && (6..=20).contains(&digits)
+}
+
 fn check_email(email: &str) -> Result<(), AuthError> {
     if looks_like_email(email) {
         Ok(())

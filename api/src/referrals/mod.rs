@@ -203,7 +203,7 @@ pub async fn create_referral(
                 "is kept only when the service calls the family (contactVia: PHONE): leave it out",
             );
         }
-        (ContactVia::Phone, Some(phone)) if !looks_like_phone(phone) => {
+        (ContactVia::Phone, Some(phone)) if !crate::auth::looks_like_phone(phone) => {
             return invalid(
                 "contactPhone",
                 format!("`{phone}` is not a phone number such as +32 470 12 34 56"),
@@ -577,48 +577,33 @@ fn check_text(field: &'static str, text: &str) -> Result<(), ReferralsError> {
     Ok(())
 }
 
-fn looks_like_phone(phone: &str) -> bool {
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
-    phone.chars().all(|c| c.is_ascii_digit() || " +()-./".contains(c)) && (6..=20).contains(&digits)
-}
-
-/// The family's municipality: the one given (which must contain the postal code, when both
-/// are given), or the postal code's only one.
+/// The family's municipality: as a location's is placed (`listings::municipality_of`) when a
+/// postal code is given, else the municipality code, which must be known.
 fn family_municipality(
     reference: &ReferenceData,
     postal_code: Option<&str>,
     municipality_code: Option<&str>,
 ) -> Result<String, ReferralsError> {
-    let postal_code = postal_code.map(str::trim).filter(|p| !p.is_empty());
     let municipality_code = municipality_code.map(str::trim).filter(|m| !m.is_empty());
-    let in_postal_code = match postal_code {
-        Some(code) if reference.postal_code(code).is_none() => {
-            return invalid(
-                "postalCode",
-                format!("`{code}` is not a known postal code, such as 9300"),
-            );
+    match postal_code.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(postal_code) => {
+            crate::listings::municipality_of(reference, postal_code, municipality_code).map_err(|error| match error {
+                crate::listings::ListingsError::Invalid(field, reason) => ReferralsError::Invalid(field, reason),
+                other => ReferralsError::Invalid("postalCode", other.to_string()),
+            })
         }
-        Some(code) => reference.municipalities_of_postal_code(code),
-        None => &[],
-    };
-    match (municipality_code, postal_code) {
-        (None, None) => invalid("municipalityCode", "or postalCode is needed: where the family lives"),
-        (Some(code), _) => {
+        None => {
+            let code = municipality_code.ok_or_else(|| {
+                ReferralsError::Invalid(
+                    "municipalityCode",
+                    "or postalCode is needed: where the family lives".to_owned(),
+                )
+            })?;
             reference
                 .require_municipality(code)
                 .map_err(|e| ReferralsError::Invalid("municipalityCode", format!("is an {e}")))?;
-            if postal_code.is_some() && !in_postal_code.iter().any(|c| c == code) {
-                return invalid("municipalityCode", "does not contain the postal code given");
-            }
             Ok(code.to_owned())
         }
-        (None, Some(code)) => match in_postal_code {
-            [only] => Ok(only.clone()),
-            _ => invalid(
-                "municipalityCode",
-                format!("is needed: postal code {code} spans several municipalities"),
-            ),
-        },
     }
 }
 

@@ -277,7 +277,7 @@ async fn find(
 
 /// The municipality of a location: the one given, which must lie in the postal code, or the
 /// postal code's only municipality.
-pub(super) fn municipality_of(
+pub fn municipality_of(
     reference: &ReferenceData,
     postal_code: &str,
     municipality_code: Option<&str>,

@@ -18,7 +18,7 @@ use entity::audit_entry;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use serde_json::{Map, Value};
 
-pub use location::{LocationChanges, create_location, delete_location, update_location};
+pub use location::{LocationChanges, create_location, delete_location, municipality_of, update_location};
 pub use organization::{OrganizationChanges, create_organization, update_organization};
 pub use permissions::{may_edit_location, may_edit_organization, may_edit_service, may_see_confidential};
 pub use review::{AuditedResource, audit_log, stale_services};

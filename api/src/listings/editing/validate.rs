@@ -54,9 +54,7 @@ pub fn phone(field: &'static str, value: Option<&str>) -> Result<(), ListingsErr
     let Some(phone) = value.filter(|p| !p.trim().is_empty()) else {
         return Ok(());
     };
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
-    let allowed = phone.chars().all(|c| c.is_ascii_digit() || " +()-./".contains(c));
-    if !allowed || !(6..=20).contains(&digits) {
+    if !crate::auth::looks_like_phone(phone) {
         return invalid(
             field,
             format!("`{phone}` is not a phone number such as +32 53 00 00 10"),
