@@ -18,9 +18,7 @@ use entity::{account, account_municipality, api_token, organization};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use rand::RngCore;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use crate::reference::{ReferenceData, ReferenceError};
@@ -170,7 +168,7 @@ pub async fn create_account(
         return Err(AuthError::EmailTaken);
     }
     let password_hash = hash_password(&new.password)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let created = account::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         email: Set(email),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::enums::ReferralStatus;
 use entity::{referral, referral_event};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::live::{ReferralChange, ReferralFeed};
 use super::{Keyring, ReferralsError, insert_event, lifecycle};
@@ -31,7 +31,7 @@ pub async fn expire_overdue(
         .await?;
     let mut expired = Vec::new();
     for current in overdue {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         // Guarded: an answer that lands first wins over the deadline.
         let written = referral::Entity::update_many()
             .col_expr(referral::Column::Status, Expr::value(ReferralStatus::Expired))
@@ -77,7 +77,7 @@ pub async fn erase_closed(
     retention_days: u32,
 ) -> Result<u64, ReferralsError> {
     let before = now - Duration::days(i64::from(retention_days));
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let due = referral::Entity::find()
         .filter(referral::Column::ClosedAt.lt(before))
         .filter(referral::Column::ErasedAt.is_null());

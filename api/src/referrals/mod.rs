@@ -15,7 +15,7 @@ use entity::enums::{ContactVia, DeclineReason, ReferralStatus, Role, ServiceStat
 use entity::{referral, referral_event, service};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 pub use crypto::{CryptoError, Keyring};
@@ -282,7 +282,7 @@ pub async fn create_referral(
         created_at: now,
         updated_at: now,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     referral::Entity::insert(created.clone().into_active_model().reset_all())
         .exec_without_returning(&txn)
         .await?;
@@ -364,7 +364,7 @@ pub async fn update_status(
     if lifecycle::is_closed(status) {
         updated.closed_at = Some(now);
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // Guarded by the version read: of two answers at once, one lands.
     let written = referral::Entity::update_many()
         .set(updated.clone().into_active_model().reset_all())

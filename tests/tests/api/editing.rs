@@ -317,6 +317,37 @@ async fn of_two_edits_from_the_same_version_exactly_one_wins() {
 }
 
 #[tokio::test]
+async fn editors_working_at_once_on_different_services_all_succeed() {
+    // Each edit reads its service before it writes; on SQLite such a transaction once failed
+    // with "database is locked" when another editor committed in between.
+    let app = spawn_app().await;
+    let admin = account(&app, "admin@x.org", Role::Admin, None, None).await;
+    let db = app.connect().await;
+    let services: Vec<entity::service::Model> = entity::service::Entity::find().all(&db).await.unwrap();
+    let mut edited: Vec<(String, i64)> = services
+        .iter()
+        .take(8)
+        .map(|s| (api::relay::global_id(api::relay::NodeKind::Service, &s.id).0, i64::from(s.version)))
+        .collect();
+    for round in 1..=3 {
+        let edits = edited.iter().map(|(id, version)| {
+            let variables = json!({ "id": id, "version": version, "input": { "name": format!("Samen bewerkt {round}") } });
+            app.graphql_as(Some(&admin), UPDATE, variables)
+        });
+        let answers = futures_util::future::join_all(edits).await;
+        for ((_, version), answer) in edited.iter_mut().zip(&answers) {
+            assert!(answer.get("errors").is_none(), "round {round}: {answer:#}");
+            *version = answer["data"]["updateService"]["version"].as_i64().unwrap();
+        }
+    }
+    for (id, version) in &edited {
+        let stored = app.data(READ, json!({ "id": id })).await;
+        assert_eq!(stored["service"]["name"], "Samen bewerkt 3");
+        assert_eq!(stored["service"]["version"].as_i64(), Some(*version));
+    }
+}
+
+#[tokio::test]
 async fn invalid_changes_are_refused_naming_the_field() {
     let app = spawn_app().await;
     let admin = account(&app, "admin@x.org", Role::Admin, None, None).await;

@@ -14,7 +14,7 @@ use entity::enums::{Access, ChangedResource, Cost, InterpreterKind, LanguageMode
 use entity::{location, organization, search_key, service};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    IntoActiveModel, Iterable, QueryFilter, TransactionTrait,
+    IntoActiveModel, Iterable, QueryFilter,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -170,7 +170,7 @@ impl<'a> Run<'a> {
 
     async fn organization(&self, doc: &document::Organization) -> Result<Imported, ListingsError> {
         let hsds_id = required_id(&doc.id)?;
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(self.db).await?;
         let existing = find_organization(&txn, hsds_id).await?;
         let now = Utc::now();
         let mut record = existing.clone().unwrap_or_else(|| organization::Model {
@@ -293,7 +293,7 @@ impl<'a> Run<'a> {
                     "is missing: say whose location this is, or nest it in its organization or service".to_owned(),
                 )
             })?;
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(self.db).await?;
         let organization = find_organization(&txn, organization_id)
             .await?
             .ok_or_else(|| self.not_on_map("organization_id", RecordKind::Organization, organization_id))?;
@@ -430,7 +430,7 @@ impl<'a> Run<'a> {
                     "is missing: give the service's `organization_id` or its nested `organization`".to_owned(),
                 )
             })?;
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(self.db).await?;
         let organization = find_organization(&txn, organization_id)
             .await?
             .ok_or_else(|| self.not_on_map("organization_id", RecordKind::Organization, organization_id))?;
@@ -537,7 +537,7 @@ impl<'a> Run<'a> {
         let location_id = doc
             .location_id()
             .ok_or_else(|| missing("location_id", "location offers it"))?;
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(self.db).await?;
         let service = find_service(&txn, service_id)
             .await?
             .ok_or_else(|| self.not_on_map("service_id", RecordKind::Service, service_id))?;

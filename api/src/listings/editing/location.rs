@@ -7,7 +7,7 @@ use entity::enums::{ChangedResource, Role};
 use entity::{location, organization, service, service_area, service_location};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 
 use super::validate::{self, MAX_TEXT_CHARS, invalid};
@@ -56,7 +56,7 @@ pub async fn create_location(
         ));
     }
     with_write_retry(|| async {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         if organization::Entity::find_by_id(organization_id)
             .one(&txn)
             .await?
@@ -128,7 +128,7 @@ pub async fn update_location(
 ) -> Result<location::Model, ListingsError> {
     let account_id = viewer.signed_in()?.account.id.clone();
     with_write_retry(|| async {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let current = find(&txn, viewer, id, version).await?;
         let changes = changes.clone();
         let mut updated = current.clone();
@@ -195,7 +195,7 @@ pub async fn delete_location(
 ) -> Result<location::Model, ListingsError> {
     let account_id = viewer.signed_in()?.account.id.clone();
     with_write_retry(|| async {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let current = find(&txn, viewer, id, version).await?;
         let centre_of: Vec<String> = service::Entity::find()
             .select_only()

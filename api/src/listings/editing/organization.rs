@@ -4,7 +4,7 @@
 use chrono::Utc;
 use entity::enums::{ChangedResource, OrganizationKind, Role};
 use entity::{organization, search_key};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel};
 use serde_json::json;
 
 use super::location::{LocationChanges, insert_location, municipality_of};
@@ -83,7 +83,7 @@ pub async fn create_organization(
     tidy(&mut created);
     check(&created)?;
     with_write_retry(|| async {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         organization::Entity::insert(created.clone().into_active_model().reset_all())
             .exec_without_returning(&txn)
             .await?;
@@ -117,7 +117,7 @@ pub async fn update_organization(
 ) -> Result<organization::Model, ListingsError> {
     let account_id = viewer.signed_in()?.account.id.clone();
     with_write_retry(|| async {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let current = organization::Entity::find_by_id(id)
             .one(&txn)
             .await?

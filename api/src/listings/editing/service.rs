@@ -13,7 +13,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -146,7 +146,7 @@ async fn try_create_service(
         }
         _ => {}
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if organization::Entity::find_by_id(new.organization_id.as_str())
         .one(&txn)
         .await?
@@ -382,7 +382,7 @@ async fn try_edit_service(
     change: &impl Fn(&mut ServiceRecord) -> Result<(), ListingsError>,
 ) -> Result<service::Model, ListingsError> {
     let account_id = viewer.signed_in()?.account.id.clone();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = service::Entity::find_by_id(id)
         .one(&txn)
         .await?
