@@ -10,6 +10,7 @@ mod m20261123_000004_accounts;
 mod m20261123_000005_audit;
 mod m20261123_000006_suggestions;
 mod m20261123_000007_referrals;
+mod m20261123_000008_referral_boxes;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_audit::Migration),
             Box::new(m20261123_000006_suggestions::Migration),
             Box::new(m20261123_000007_referrals::Migration),
+            Box::new(m20261123_000008_referral_boxes::Migration),
         ]
     }
 }
