@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -47,6 +48,36 @@ pub struct Config {
     /// GraphQL requests per minute per token (or, without one, per client address); 0 turns
     /// the limit off. Login and suggestions have stricter limits of their own.
     pub requests_per_minute: u32,
+    /// Reverse proxies in front of the server, as addresses or networks (`10.0.0.0/8`).
+    /// Behind them, the client is the nearest address in `X-Forwarded-For` that is not one
+    /// of them; from anyone else the header is ignored. None by default.
+    pub trusted_proxies: Vec<Network>,
+    /// Seconds a stopping server (SIGTERM) waits for requests in flight and open
+    /// subscriptions before it exits anyway.
+    pub shutdown_grace_seconds: u64,
+}
+
+/// An address (`::1`) or a network (`10.0.0.0/8`).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(try_from = "String", into = "String")]
+pub struct Network(pub IpNet);
+
+impl TryFrom<String> for Network {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let text = text.trim();
+        text.parse::<IpNet>()
+            .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+            .map(Network)
+            .map_err(|_| format!("`{text}` is not an IP address or network such as 10.0.0.0/8"))
+    }
+}
+
+impl From<Network> for String {
+    fn from(network: Network) -> Self {
+        network.0.to_string()
+    }
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -83,6 +114,8 @@ impl Default for Config {
             cors_origins: Vec::new(),
             log_format: LogFormat::Text,
             requests_per_minute: 1_200,
+            trusted_proxies: Vec::new(),
+            shutdown_grace_seconds: 20,
         }
     }
 }
@@ -125,6 +158,8 @@ impl Config {
                 "cors_origins",
                 "log_format",
                 "requests_per_minute",
+                "trusted_proxies",
+                "shutdown_grace_seconds",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()
@@ -173,8 +208,11 @@ mod tests {
             assert!(!config.demo_map);
 
             jail.set_env("SOCIALMAP_DATABASE_URL", "postgres://specific/db");
+            jail.set_env("SOCIALMAP_TRUSTED_PROXIES", r#"["10.0.0.0/8", "::1"]"#);
             let config = Config::load(None, Overrides::default()).map_err(|e| *e)?;
             assert_eq!(config.database_url(), "postgres://specific/db");
+            let proxies: Vec<String> = config.trusted_proxies.iter().map(|n| n.0.to_string()).collect();
+            assert_eq!(proxies, ["10.0.0.0/8", "::1/128"]);
             Ok(())
         });
     }

@@ -22,6 +22,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
+use ipnet::IpNet;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -79,6 +80,10 @@ pub struct Limits {
     pub cors_origins: Vec<String>,
     /// Requests per minute per token or client address; `None`: no limit.
     pub requests_per_minute: Option<NonZeroU32>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpNet>,
+    /// How long a stopping server waits for requests in flight.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Limits {
@@ -96,6 +101,8 @@ impl From<&Config> for Limits {
             introspection: config.introspection,
             cors_origins: config.cors_origins.clone(),
             requests_per_minute: NonZeroU32::new(config.requests_per_minute),
+            trusted_proxies: config.trusted_proxies.iter().map(|network| network.0).collect(),
+            shutdown_grace: Duration::from_secs(config.shutdown_grace_seconds),
         }
     }
 }
@@ -223,6 +230,7 @@ async fn graphql(
     body: Body,
 ) -> Response {
     let limits = state.limits.clone();
+    let client = client_address(peer.ip(), &headers, &limits.trusted_proxies);
     let Ok(bytes) = axum::body::to_bytes(body, limits.max_body_bytes).await else {
         return refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -264,11 +272,15 @@ async fn graphql(
     }
     if let Some(limiter) = &state.limiter {
         // A token is its own client; without one, the address is.
-        let key = bearer_token(&headers).map_or_else(|| format!("address {}", peer.ip()), |t| format!("token {t}"));
+        let key = bearer_token(&headers).map_or_else(|| format!("address {client}"), |t| format!("token {t}"));
         if let Err(not_until) = limiter.check_key(&key) {
             let wait = not_until.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
             let error = ApiError::rate_limited(format!("too many requests: try again in {wait} s"), wait);
-            return error_response(StatusCode::TOO_MANY_REQUESTS, error);
+            let mut response = error_response(StatusCode::TOO_MANY_REQUESTS, error);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            return response;
         }
         if limiter.len() > MAX_TRACKED_CLIENTS {
             limiter.retain_recent();
@@ -286,7 +298,7 @@ async fn graphql(
         request
             .data(DataLoader::new(MapLoader::new(state.db.clone()), tokio::spawn))
             .data(viewer.clone())
-            .data(ClientAddress(peer.ip()))
+            .data(ClientAddress(client))
     };
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(with_data(request)),
@@ -307,6 +319,40 @@ async fn graphql(
             ),
         ),
     }
+}
+
+/// The client's address: the peer's, unless the peer is a trusted proxy. Then it is the
+/// nearest address in `X-Forwarded-For` (read from the right, as each proxy appends the
+/// address it saw) that is not itself a trusted proxy: whatever a client wrote to the left
+/// of that is its own claim and never believed.
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |address: &IpAddr| trusted.iter().any(|network| network.contains(address));
+    let mut client = peer.to_canonical();
+    if !is_trusted(&client) {
+        return client;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .collect();
+    for hop in hops.iter().rev() {
+        let hop = hop.trim();
+        // An address, or one with a port (`203.0.113.7:5123`, `[2001:db8::1]:443`).
+        let Some(address) = hop
+            .parse::<IpAddr>()
+            .ok()
+            .or_else(|| hop.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        else {
+            break;
+        };
+        client = address.to_canonical();
+        if !is_trusted(&client) {
+            break;
+        }
+    }
+    client
 }
 
 /// Clients the rate limiter remembers before it forgets those back at a full quota.
@@ -448,19 +494,9 @@ pub async fn start(
     .await
 }
 
-/// Serves an already prepared database on `listen`, with its search index in `index_dir`,
-/// until `shutdown` completes.
-pub async fn start_with(
-    db: DatabaseConnection,
-    listen: SocketAddr,
-    index_dir: &Path,
-    referrals: ReferralSettings,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<RunningServer> {
-    start_with_limits(db, listen, index_dir, referrals, Limits::default(), shutdown).await
-}
-
-/// Like `start_with`, with the given request limits (the benchmark turns rate limiting off).
+/// Serves an already prepared database on `listen`, with its search index in `index_dir`
+/// and the given request limits, until `shutdown` completes; then finishes the requests in
+/// flight (for at most `limits.shutdown_grace`) and commits the index.
 pub async fn start_with_limits(
     db: DatabaseConnection,
     listen: SocketAddr,
@@ -469,16 +505,96 @@ pub async fn start_with_limits(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
-    let state = AppState::new(db, index_dir, referrals, limits).await?;
+    let grace = limits.shutdown_grace;
+    let state = AppState::new(db.clone(), index_dir, referrals, limits).await?;
+    let search = state.search.clone();
     let listener = TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
     let task = tokio::spawn(async move {
-        axum::serve(
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        // On the signal axum stops accepting and lets each connection finish the request it
+        // is on; open subscriptions would keep it waiting for ever, hence the grace period.
+        let serving = axum::serve(
             listener,
             router(state).into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping.send(());
+        });
+        let overdue = async move {
+            if stopped.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            served = serving => served?,
+            () = overdue => tracing::warn!("stopped waiting for open connections after {grace:?}"),
+        }
+        // Writes of the last requests are in the change log; the index takes them now, so a
+        // restart finds it current.
+        match search.catch_up(&db).await {
+            Ok(_) => tracing::info!("search index committed"),
+            Err(error) => {
+                tracing::warn!(%error, "the search index could not take the last changes; it will on restart")
+            }
+        }
+        Ok(())
     });
     Ok(RunningServer { address, task })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    fn networks(list: &[&str]) -> Vec<IpNet> {
+        list.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_client_is_the_nearest_untrusted_hop_behind_trusted_proxies() {
+        let proxies = networks(&["10.0.0.0/8", "127.0.0.1/32"]);
+        let cases = [
+            // (peer, X-Forwarded-For headers, client)
+            ("203.0.113.9", vec!["198.51.100.1"], "203.0.113.9"), // not a proxy: header ignored
+            ("127.0.0.1", vec![], "127.0.0.1"),                   // a proxy that said nothing
+            ("127.0.0.1", vec!["198.51.100.1"], "198.51.100.1"),
+            ("127.0.0.1", vec!["6.6.6.6, 198.51.100.1"], "198.51.100.1"), // a forged hop on the left
+            ("127.0.0.1", vec!["198.51.100.1, 10.1.2.3"], "198.51.100.1"), // two proxies
+            ("127.0.0.1", vec!["198.51.100.1", "10.1.2.3"], "198.51.100.1"), // two headers
+            ("127.0.0.1", vec!["10.9.9.9, 10.1.2.3"], "10.9.9.9"),        // only proxies: the farthest
+            ("127.0.0.1", vec!["198.51.100.1:5123"], "198.51.100.1"),
+            ("127.0.0.1", vec!["[2001:db8::7]:443"], "2001:db8::7"),
+            ("127.0.0.1", vec!["::ffff:198.51.100.1"], "198.51.100.1"),
+            ("127.0.0.1", vec!["198.51.100.1, unknown"], "127.0.0.1"), // garbage: stop there
+            ("::ffff:127.0.0.1", vec!["198.51.100.1"], "198.51.100.1"),
+        ];
+        for (peer, headers, client) in cases {
+            assert_eq!(
+                client_address(ip(peer), &forwarded(&headers), &proxies),
+                ip(client),
+                "peer {peer}, X-Forwarded-For {headers:?}"
+            );
+        }
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &forwarded(&["198.51.100.1"]), &[]),
+            ip("127.0.0.1"),
+            "no trusted proxies: the header means nothing"
+        );
+    }
 }

@@ -37,14 +37,8 @@ impl Drop for IndexDir {
 
 /// A database that exists for one test and is removed after it.
 pub enum TestDatabase {
-    Sqlite {
-        dir: PathBuf,
-    },
-    Postgres {
-        admin_url: String,
-        name: String,
-        url: String,
-    },
+    Sqlite { dir: PathBuf },
+    Postgres(api::db::ScratchDatabase),
 }
 
 impl TestDatabase {
@@ -53,19 +47,11 @@ impl TestDatabase {
     pub async fn create() -> TestDatabase {
         let unique = uuid::Uuid::new_v4().simple().to_string();
         match std::env::var("TEST_DATABASE_URL") {
-            Ok(admin_url) if !admin_url.is_empty() => {
-                let name = format!("socialmap_test_{unique}");
-                let admin = Database::connect(&admin_url)
+            Ok(admin_url) if !admin_url.is_empty() => TestDatabase::Postgres(
+                api::db::create_database(&admin_url, "socialmap_test")
                     .await
-                    .expect("TEST_DATABASE_URL must be reachable");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .expect("the TEST_DATABASE_URL user must be allowed to create databases");
-                admin.close().await.ok();
-                let url = with_database_name(&admin_url, &name);
-                TestDatabase::Postgres { admin_url, name, url }
-            }
+                    .expect("TEST_DATABASE_URL must be reachable by a user that may create databases"),
+            ),
             _ => {
                 let dir = std::env::temp_dir().join(format!("socialmap-test-{unique}"));
                 std::fs::create_dir_all(&dir).expect("temp dir");
@@ -77,22 +63,8 @@ impl TestDatabase {
     pub fn url(&self) -> String {
         match self {
             TestDatabase::Sqlite { dir } => format!("sqlite://{}?mode=rwc", dir.join("socialmap.sqlite").display()),
-            TestDatabase::Postgres { url, .. } => url.clone(),
+            TestDatabase::Postgres(database) => database.url.clone(),
         }
-    }
-}
-
-/// `postgres://user@host:5432/test?x=y` with the database `name` instead of `test`.
-fn with_database_name(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority_end = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[authority_end..].find('/') {
-        Some(slash) => &base[..authority_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{server}/{name}?{query}"),
-        None => format!("{server}/{name}"),
     }
 }
 
@@ -102,23 +74,17 @@ impl Drop for TestDatabase {
             TestDatabase::Sqlite { dir } => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            TestDatabase::Postgres { admin_url, name, .. } => {
+            TestDatabase::Postgres(database) => {
                 // Drop runs inside the test's runtime; a fresh one on its own thread may block.
-                let (admin_url, name) = (admin_url.clone(), name.clone());
-                let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .ok()?;
-                    runtime.block_on(async {
-                        let admin = Database::connect(&admin_url).await.ok()?;
-                        admin
-                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                            .await
-                            .ok()
-                    })
-                })
-                .join();
+                std::thread::scope(|scope| {
+                    scope.spawn(|| {
+                        let runtime = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .ok()?;
+                        runtime.block_on(api::db::drop_database(database)).ok()
+                    });
+                });
             }
         }
     }
@@ -131,6 +97,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like `spawn_app`, after `adjust` had the prepared connection (e.g. to count statements).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut DatabaseConnection)) -> TestApp {
+    spawn(adjust, api::server::Limits::default()).await
+}
+
+/// Like `spawn_app`, with other request limits (e.g. trusted proxies).
+pub async fn spawn_app_limited(limits: api::server::Limits) -> TestApp {
+    spawn(|_| {}, limits).await
+}
+
+async fn spawn(adjust: impl FnOnce(&mut DatabaseConnection), limits: api::server::Limits) -> TestApp {
     let database = Arc::new(TestDatabase::create().await);
     let mut db = api::db::connect_url(&database.url())
         .await
@@ -144,6 +119,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut DatabaseConnection)) -> Tes
         db,
         IndexDir::create(),
         api::referrals::Keyring::generate_key(),
+        limits,
     )
     .await
 }
@@ -153,15 +129,23 @@ async fn serve(
     db: DatabaseConnection,
     index: IndexDir,
     encryption_key: String,
+    limits: api::server::Limits,
 ) -> TestApp {
     let (stop, stopped) = oneshot::channel::<()>();
     let referrals = api::server::ReferralSettings {
         keyring: Arc::new(api::referrals::Keyring::new(&encryption_key, &[]).unwrap()),
         retention_days: 180,
     };
-    let server = api::server::start_with(db, SocketAddr::from(([127, 0, 0, 1], 0)), &index.0, referrals, async {
-        let _ = stopped.await;
-    })
+    let server = api::server::start_with_limits(
+        db,
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        &index.0,
+        referrals,
+        limits,
+        async {
+            let _ = stopped.await;
+        },
+    )
     .await
     .expect("server starts");
     TestApp {
@@ -205,6 +189,7 @@ impl TestApp {
             self.connect().await,
             IndexDir::create(),
             self.encryption_key.clone(),
+            api::server::Limits::default(),
         )
         .await
     }
@@ -281,17 +266,4 @@ pub fn strings(values: &[Value], field: &str) -> Vec<String> {
         .iter()
         .map(|v| v[field].as_str().unwrap_or_default().to_owned())
         .collect()
-}
-
-#[test]
-fn replaces_only_the_database_name() {
-    assert_eq!(
-        with_database_name("postgres://u@h:5432/test", "x"),
-        "postgres://u@h:5432/x"
-    );
-    assert_eq!(
-        with_database_name("postgres://u@h/test?sslmode=disable", "x"),
-        "postgres://u@h/x?sslmode=disable"
-    );
-    assert_eq!(with_database_name("postgres://u@h", "x"), "postgres://u@h/x");
 }

@@ -3,7 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::spawn_app;
+use api::server::Limits;
+
+use crate::editing::service_id;
+use crate::harness::{TestApp, spawn_app, spawn_app_limited};
 
 fn first_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
@@ -89,6 +92,12 @@ async fn a_client_sending_too_many_requests_is_slowed_down_and_others_are_not() 
     for sent in 1..=1_300 {
         let response = app.post_raw(&query).await;
         if response.status() == 429 {
+            let retry_after = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap();
+            assert!(retry_after >= 1, "Retry-After says when to come back");
             refused = Some((sent, response.json::<Value>().await.unwrap()));
             break;
         }
@@ -102,4 +111,53 @@ async fn a_client_sending_too_many_requests_is_slowed_down_and_others_are_not() 
     let token = crate::editing::account(&app, "r@x.org", entity::enums::Role::Referrer, None, Some("ocmw-aalst")).await;
     let me = app.graphql_as(Some(&token), "{ me { email } }", json!({})).await;
     assert_eq!(me["data"]["me"]["email"], "r@x.org", "{me}");
+}
+
+const SUGGEST: &str = "mutation($s: ID!, $m: String!) { suggestChange(serviceId: $s, message: $m) { id } }";
+
+/// A suggestion as a reverse proxy passes it on, with the `X-Forwarded-For` it adds.
+async fn suggest_through_proxy(app: &TestApp, forwarded_for: &str, message: &str) -> Value {
+    let body = json!({ "query": SUGGEST, "variables": { "s": service_id("ocmw-aalst-huurwaarborg"), "m": message } });
+    reqwest::Client::new()
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let app = spawn_app_limited(Limits {
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..Limits::default()
+    })
+    .await;
+    for n in 1..=5 {
+        let made = suggest_through_proxy(&app, "203.0.113.7", &format!("Opmerking {n}")).await;
+        assert!(made["errors"].is_null(), "{made}");
+    }
+    // The sixth from that client is refused, even when it writes another address to the left
+    // of the one the proxy saw.
+    let forged = suggest_through_proxy(&app, "198.51.100.99, 203.0.113.7", "Nog eentje").await;
+    assert_eq!(first_code(&forged), "RATE_LIMITED", "{forged}");
+    // Another family's volunteer behind the same proxy is not slowed down by the first.
+    let other = suggest_through_proxy(&app, "198.51.100.20", "Het adres klopt niet").await;
+    assert!(other["errors"].is_null(), "{other}");
+}
+
+#[tokio::test]
+async fn from_anyone_but_a_trusted_proxy_forwarded_for_is_ignored() {
+    let app = spawn_app().await;
+    for n in 1..=5 {
+        let made = suggest_through_proxy(&app, &format!("198.51.100.{n}"), "Opmerking").await;
+        assert!(made["errors"].is_null(), "{made}");
+    }
+    // A client that names a new address in every request is still one client.
+    let sixth = suggest_through_proxy(&app, "198.51.100.77", "Nog eentje").await;
+    assert_eq!(first_code(&sixth), "RATE_LIMITED", "{sixth}");
 }
