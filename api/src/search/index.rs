@@ -28,6 +28,10 @@ const WRITER_MEMORY: usize = 128 * 1024 * 1024;
 const LOCK_PATIENCE: Duration = Duration::from_secs(5);
 /// How often a replica looks at the change log when nobody nudges it.
 pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(250);
+/// The least time between two commits of a replica under a stream of writes. Every commit is
+/// a new segment and a merge; committing each write on its own (dozens a second in the soak)
+/// left merges behind and grew the heap.
+const COMMIT_SPACING: Duration = Duration::from_millis(100);
 
 pub struct SearchIndex {
     reader: IndexReader,
@@ -209,8 +213,11 @@ pub fn follow(search: &Arc<SearchIndex>, db: DatabaseConnection) {
                 _ = interval.tick() => {}
                 _ = search.changed.notified() => {}
             }
-            if let Err(error) = search.catch_up(&db).await {
-                tracing::warn!(%error, "search index could not follow the change log; retrying");
+            match search.catch_up(&db).await {
+                Ok(0) => {}
+                // Changes made meanwhile wait for the next commit (the nudge is kept).
+                Ok(_) => tokio::time::sleep(COMMIT_SPACING).await,
+                Err(error) => tracing::warn!(%error, "search index could not follow the change log; retrying"),
             }
         }
     });
