@@ -11,15 +11,14 @@ use sea_orm::{
 
 use crate::config::Config;
 
-/// Connects to the configured database; for SQLite, creates its folder and turns on WAL so
-/// readers never wait for the writer.
+/// Connects to the configured database, creating the data directory first; SQLite gets WAL
+/// so readers never wait for the writer.
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let url = config.database_url();
-    if config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
-    }
-    connect_url(&url).await
+    // The data directory holds the search index whatever the database, and the SQLite file
+    // unless another is named.
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    connect_url(&config.database_url()).await
 }
 
 /// Page cache per SQLite connection, in KiB.
