@@ -327,11 +327,17 @@ async fn editors_working_at_once_on_different_services_all_succeed() {
     let mut edited: Vec<(String, i64)> = services
         .iter()
         .take(8)
-        .map(|s| (api::relay::global_id(api::relay::NodeKind::Service, &s.id).0, i64::from(s.version)))
+        .map(|s| {
+            (
+                api::relay::global_id(api::relay::NodeKind::Service, &s.id).0,
+                i64::from(s.version),
+            )
+        })
         .collect();
     for round in 1..=3 {
         let edits = edited.iter().map(|(id, version)| {
-            let variables = json!({ "id": id, "version": version, "input": { "name": format!("Samen bewerkt {round}") } });
+            let variables =
+                json!({ "id": id, "version": version, "input": { "name": format!("Samen bewerkt {round}") } });
             app.graphql_as(Some(&admin), UPDATE, variables)
         });
         let answers = futures_util::future::join_all(edits).await;
