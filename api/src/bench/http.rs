@@ -17,7 +17,7 @@ use super::report::Timings;
 
 /// What a result list in a front end asks for: each hit explained, the organization's name
 /// (a database lookup per page, as in real use) and the facets for filter chips.
-const SEARCH_QUERY: &str = "query Search($input: ServiceSearchInput!, $first: Int!) {
+pub(super) const SEARCH_QUERY: &str = "query Search($input: ServiceSearchInput!, $first: Int!) {
   searchServices(input: $input, first: $first) {
     totalCount
     edges {

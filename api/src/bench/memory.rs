@@ -1,8 +1,9 @@
-//! Resident memory of the bench process, from Linux's `/proc/self/status`.
+//! Resident memory from Linux's `/proc/<pid>/status`: of the bench process itself, or of a
+//! server the soak runs as a child process.
 //!
 //! Generating a synthetic map holds all of it in memory at once, which no replica does; so the
-//! peak is read after seeding and then reset (`/proc/self/clear_refs`), and the peak at the end
-//! covers building the index and serving only.
+//! bench reads the peak after seeding and then resets it (`/proc/self/clear_refs`), and the
+//! peak at the end covers building the index and serving only.
 
 /// Resident memory in bytes; zero where the figures are unavailable (not Linux).
 #[derive(Clone, Copy, Debug, Default)]
@@ -18,12 +19,12 @@ pub struct Memory {
 
 /// `VmHWM`: the peak resident memory so far.
 pub fn peak() -> u64 {
-    status_bytes("VmHWM:")
+    self_status().map_or(0, |status| field_bytes(&status, "VmHWM:"))
 }
 
 /// `VmRSS`: resident memory now.
 pub fn current() -> u64 {
-    status_bytes("VmRSS:")
+    self_status().map_or(0, |status| field_bytes(&status, "VmRSS:"))
 }
 
 /// Starts `VmHWM` over from the current resident memory; false where the kernel does not allow it.
@@ -31,10 +32,32 @@ pub fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
-fn status_bytes(field: &str) -> u64 {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
-        return 0;
-    };
+/// Resident memory of another process, split as the kernel counts it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resident {
+    /// `VmRSS`: all of it.
+    pub total: u64,
+    /// `RssAnon`: the heap and stacks, what a leak grows.
+    pub anonymous: u64,
+    /// `RssFile`: mapped files (the search index), which the kernel may drop and reread.
+    pub file: u64,
+}
+
+/// The resident memory of process `pid`; `None` when it is gone or this is not Linux.
+pub fn of_process(pid: u32) -> Option<Resident> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    Some(Resident {
+        total: field_bytes(&status, "VmRSS:"),
+        anonymous: field_bytes(&status, "RssAnon:"),
+        file: field_bytes(&status, "RssFile:"),
+    })
+}
+
+fn self_status() -> Option<String> {
+    std::fs::read_to_string("/proc/self/status").ok()
+}
+
+fn field_bytes(status: &str, field: &str) -> u64 {
     status
         .lines()
         .find_map(|line| line.strip_prefix(field))

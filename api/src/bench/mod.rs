@@ -17,6 +17,7 @@ mod postgres;
 mod questions;
 mod replicas;
 mod report;
+pub mod soak;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -93,7 +94,7 @@ pub struct IndexBuild {
 /// Where the map is kept for the run.
 enum MapDatabase {
     Sqlite(String),
-    Postgres(postgres::BenchDatabase),
+    Postgres(crate::db::ScratchDatabase),
 }
 
 impl MapDatabase {
@@ -121,7 +122,7 @@ pub async fn run(options: &BenchOptions, interrupted: impl Future<Output = ()>) 
     let dir = std::env::temp_dir().join(format!("socialmap-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let database = match &options.postgres {
-        Some(admin_url) => match postgres::create_database(admin_url).await {
+        Some(admin_url) => match crate::db::create_database(admin_url, "socialmap_bench").await {
             Ok(database) => MapDatabase::Postgres(database),
             Err(error) => {
                 let _ = std::fs::remove_dir_all(&dir);
@@ -135,7 +136,7 @@ pub async fn run(options: &BenchOptions, interrupted: impl Future<Output = ()>) 
         () = interrupted => Err(anyhow::anyhow!("interrupted")),
     };
     let dropped = match &database {
-        MapDatabase::Postgres(database) => postgres::drop_database(database).await,
+        MapDatabase::Postgres(database) => crate::db::drop_database(database).await,
         MapDatabase::Sqlite(_) => Ok(()),
     };
     let _ = std::fs::remove_dir_all(&dir);

@@ -24,62 +24,6 @@ use crate::search::{FamilyPlace, Near, locate_family};
 /// Mean Earth radius of the haversine our search uses (`geo::Haversine`, IUGG).
 const EARTH_RADIUS_KM: f64 = 6371.0088;
 
-/// A database of the bench's own on a PostgreSQL server, dropped at the end.
-pub struct BenchDatabase {
-    admin_url: String,
-    name: String,
-    pub url: String,
-}
-
-/// Creates an empty database named `socialmap_bench_<uuid>` with the user of `admin_url`.
-pub async fn create_database(admin_url: &str) -> anyhow::Result<BenchDatabase> {
-    anyhow::ensure!(
-        admin_url.starts_with("postgres://") || admin_url.starts_with("postgresql://"),
-        "--postgres takes the URL of a PostgreSQL user that may create databases, such as \
-         postgres://postgres@127.0.0.1:5432/postgres"
-    );
-    let name = format!("socialmap_bench_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(admin_url)
-        .await
-        .with_context(|| format!("cannot reach PostgreSQL at {}", crate::db::redact(admin_url)))?;
-    let created = admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .context("the --postgres user must be allowed to create databases");
-    admin.close().await?;
-    created?;
-    Ok(BenchDatabase {
-        url: with_database_name(admin_url, &name),
-        admin_url: admin_url.to_owned(),
-        name,
-    })
-}
-
-/// Drops the bench's database, closing whatever connections are still open to it.
-pub async fn drop_database(database: &BenchDatabase) -> anyhow::Result<()> {
-    let admin = Database::connect(&database.admin_url).await?;
-    let dropped = admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", database.name))
-        .await
-        .with_context(|| format!("could not drop the bench database {}", database.name));
-    admin.close().await?;
-    dropped.map(|_| ())
-}
-
-/// `postgres://user@host:5432/test?x=y` with the database `name` instead of `test`.
-fn with_database_name(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority_end = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[authority_end..].find('/') {
-        Some(slash) => &base[..authority_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{server}/{name}?{query}"),
-        None => format!("{server}/{name}"),
-    }
-}
-
 /// What the baseline measured.
 pub struct Baseline {
     /// PostgreSQL's version and the settings that matter for these queries.
@@ -387,19 +331,6 @@ fn statement(reference: &ReferenceData, question: &Question) -> anyhow::Result<S
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn replaces_only_the_database_name() {
-        assert_eq!(
-            with_database_name("postgres://u@h:5432/test", "x"),
-            "postgres://u@h:5432/x"
-        );
-        assert_eq!(
-            with_database_name("postgres://u@h/test?sslmode=disable", "x"),
-            "postgres://u@h/x?sslmode=disable"
-        );
-        assert_eq!(with_database_name("postgres://u@h", "x"), "postgres://u@h/x");
-    }
 
     #[test]
     fn overlap_compares_the_shorter_list_and_counts_empty_answers() {
