@@ -7,13 +7,6 @@ use api::config::{Config, Overrides};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-/// Under the soak glibc's allocator grew the server's heap by a quarter in 10 minutes (freed
-/// memory kept in per-thread arenas), and mimalloc served 313 requests/s where jemalloc
-/// served 545 (3-minute soaks of the same build otherwise).
-#[cfg(not(target_env = "msvc"))]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 #[derive(Parser)]
 #[command(name = "socialmap", version, about = "The local social map as a GraphQL API")]
 struct Cli {

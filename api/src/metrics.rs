@@ -1,7 +1,7 @@
 //! Prometheus metrics on `/metrics`: GraphQL requests and their latency per operation (the
 //! root field asked for, so the label set is bounded by the schema), search latency, how far
-//! the search index lags behind the change log, and referrals per status. Counts and timings
-//! only: no arguments, no personal data.
+//! the search index lags behind the change log, referrals per status, and the allocator's
+//! heap. Counts and timings only: no arguments, no personal data.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -26,6 +26,8 @@ pub struct Metrics {
     search_latency: HistogramVec,
     index_lag: IntGauge,
     referrals: IntGaugeVec,
+    heap_allocated: IntGauge,
+    heap_resident: IntGauge,
 }
 
 impl Default for Metrics {
@@ -67,12 +69,26 @@ impl Metrics {
         .expect("valid metric");
         let referrals = IntGaugeVec::new(Opts::new("socialmap_referrals", "Referrals by status"), &["status"])
             .expect("valid metric");
+        // Resident memory alone cannot tell a leak from an allocator keeping freed pages;
+        // these two can: a leak grows the first.
+        let heap_allocated = IntGauge::new(
+            "socialmap_heap_allocated_bytes",
+            "Bytes in live allocations (jemalloc stats.allocated)",
+        )
+        .expect("valid metric");
+        let heap_resident = IntGauge::new(
+            "socialmap_heap_resident_bytes",
+            "Bytes in resident pages the allocator maps, live or freed and not yet returned; an upper bound (jemalloc stats.resident)",
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(search_latency.clone()),
             Box::new(index_lag.clone()),
             Box::new(referrals.clone()),
+            Box::new(heap_allocated.clone()),
+            Box::new(heap_resident.clone()),
         ] {
             registry.register(collector).expect("metric names are unique");
         }
@@ -83,6 +99,8 @@ impl Metrics {
             search_latency,
             index_lag,
             referrals,
+            heap_allocated,
+            heap_resident,
         }
     }
 
@@ -121,12 +139,34 @@ impl Metrics {
             }
             Err(error) => tracing::warn!(%error, "could not count referrals for /metrics"),
         }
+        match heap() {
+            Ok((allocated, resident)) => {
+                self.heap_allocated.set(allocated);
+                self.heap_resident.set(resident);
+            }
+            Err(error) => tracing::warn!(%error, "could not read the allocator's figures for /metrics"),
+        }
         let mut text = Vec::new();
         if let Err(error) = prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut text) {
             tracing::warn!(%error, "could not encode metrics");
         }
         String::from_utf8(text).unwrap_or_default()
     }
+}
+
+/// Bytes allocated and bytes resident, as jemalloc counts them now.
+#[cfg(not(target_env = "msvc"))]
+fn heap() -> Result<(i64, i64), tikv_jemalloc_ctl::Error> {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    // The figures are cached until the epoch moves.
+    epoch::advance()?;
+    let as_i64 = |bytes: usize| i64::try_from(bytes).unwrap_or(i64::MAX);
+    Ok((as_i64(stats::allocated::read()?), as_i64(stats::resident::read()?)))
+}
+
+#[cfg(target_env = "msvc")]
+fn heap() -> Result<(i64, i64), std::convert::Infallible> {
+    Ok((0, 0))
 }
 
 /// Times every GraphQL request and counts it under its first root field.

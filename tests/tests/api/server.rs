@@ -143,6 +143,21 @@ async fn metrics_count_operations_and_searches_without_personal_data() {
         !metrics.contains("huurwaarborg") && !metrics.contains("9300"),
         "no arguments in metrics"
     );
+    // The allocator's figures, which tell a leak (allocated grows) from retention.
+    let gauge = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("/metrics lacks {name}:\n{metrics}"))
+    };
+    let (allocated, resident) = (
+        gauge("socialmap_heap_allocated_bytes"),
+        gauge("socialmap_heap_resident_bytes"),
+    );
+    assert!(
+        allocated > 0.0 && resident >= allocated,
+        "{allocated} allocated, {resident} resident"
+    );
 
     let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
     assert_eq!(

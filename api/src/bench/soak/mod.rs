@@ -8,8 +8,9 @@
 //! coverage and the inbox, rename services and carry referrals through their life cycle
 //! (`workload`). After a warm-up it measures for the given time: errors (there must be none),
 //! latency per window, and the server's resident memory, read from `/proc` every 5 s (the
-//! median of the last window's readings must not exceed that of the first by more than 10%). It ends the server with SIGTERM, which must
-//! exit cleanly.
+//! median of the last window's readings must not exceed that of the first by more than 10%),
+//! with the allocator's live and held bytes from `/metrics` beside it to tell a leak from
+//! retention. It ends the server with SIGTERM, which must exit cleanly.
 
 mod report;
 mod workload;
@@ -52,6 +53,14 @@ pub struct SoakOptions {
     pub postgres: Option<String>,
     /// Seed of the question mix and of each client's choice of operations.
     pub rng_seed: u64,
+}
+
+/// One reading of the server's memory.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reading {
+    pub resident: Resident,
+    /// Bytes in live allocations and bytes the allocator holds (`/metrics`), when it answered.
+    pub heap: Option<(u64, u64)>,
 }
 
 /// Runs the soak and reports it; whether it passed is the report's to say. When `interrupted`
@@ -105,7 +114,9 @@ async fn soak_in(dir: &Path, url: &str, options: &SoakOptions) -> anyhow::Result
 async fn soak_server(server: &mut Server, url: &str, options: &SoakOptions) -> anyhow::Result<SoakReport> {
     let http = reqwest::Client::builder().timeout(workload::REQUEST_TIMEOUT).build()?;
     server.wait_ready(&http).await?;
-    let memory_when_ready = memory::of_process(server.child.id()).unwrap_or_default();
+    let memory_when_ready = read_memory(&http, server.child.id(), server.address)
+        .await
+        .unwrap_or_default();
 
     let db = crate::db::connect_url(url).await?;
     let cast = sign_up(&db).await?;
@@ -125,7 +136,10 @@ async fn soak_server(server: &mut Server, url: &str, options: &SoakOptions) -> a
     let started = Instant::now();
     let measured_from = started + options.warm_up;
     let until = measured_from + options.duration;
-    let sampler = tokio::spawn(sample_memory(server.child.id(), measured_from, until));
+    let sampler = {
+        let (http, server) = (http.clone(), (server.child.id(), server.address));
+        tokio::spawn(async move { sample_memory(&http, server, measured_from, until).await })
+    };
     let samples = workload::run(&http, &plan, services, options, measured_from, until).await?;
     let memory = sampler.await?;
 
@@ -188,27 +202,61 @@ async fn sign_up(db: &DatabaseConnection) -> anyhow::Result<Cast> {
 }
 
 /// Memory when the measured time starts, every `MEMORY_EVERY` during it, and at its end.
-async fn sample_memory(pid: u32, from: Instant, until: Instant) -> Vec<(Duration, Resident)> {
+async fn sample_memory(
+    http: &reqwest::Client,
+    (pid, address): (u32, SocketAddr),
+    from: Instant,
+    until: Instant,
+) -> Vec<(Duration, Reading)> {
+    let read = || read_memory(http, pid, address);
     tokio::time::sleep_until(from.into()).await;
     let mut samples = Vec::new();
     let mut every = tokio::time::interval(MEMORY_EVERY);
     loop {
         every.tick().await;
         let now = Instant::now().min(until);
-        if let Some(resident) = memory::of_process(pid) {
-            samples.push((now - from, resident));
+        if let Some(reading) = read().await {
+            samples.push((now - from, reading));
         }
         if now >= until {
             return samples;
         }
         if until - now < MEMORY_EVERY {
             tokio::time::sleep_until(until.into()).await;
-            if let Some(resident) = memory::of_process(pid) {
-                samples.push((until - from, resident));
+            if let Some(reading) = read().await {
+                samples.push((until - from, reading));
             }
             return samples;
         }
     }
+}
+
+async fn read_memory(http: &reqwest::Client, pid: u32, address: SocketAddr) -> Option<Reading> {
+    Some(Reading {
+        resident: memory::of_process(pid)?,
+        heap: heap(http, address).await,
+    })
+}
+
+/// The allocator's live and held bytes, from the server's `/metrics`.
+async fn heap(http: &reqwest::Client, address: SocketAddr) -> Option<(u64, u64)> {
+    let text = http
+        .get(format!("http://{address}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let gauge = |name: &str| -> Option<u64> {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
+            .map(|bytes| bytes as u64)
+    };
+    Some((
+        gauge("socialmap_heap_allocated_bytes")?,
+        gauge("socialmap_heap_resident_bytes")?,
+    ))
 }
 
 /// `socialmap serve`, as a child process of this one.

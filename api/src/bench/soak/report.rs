@@ -7,10 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::Duration;
 
-use super::super::memory::Resident;
 use super::super::report::Latency;
 use super::workload::{Operation, Sample};
-use super::{MAX_MEMORY_GROWTH, SoakOptions};
+use super::{MAX_MEMORY_GROWTH, Reading, SoakOptions};
 
 /// Distinct error messages kept for the report.
 const ERRORS_SHOWN: usize = 5;
@@ -23,7 +22,7 @@ pub struct Window {
     pub reads: Latency,
     pub writes: Latency,
     /// The median of the server's memory readings in the window.
-    pub memory: Option<Resident>,
+    pub memory: Option<Reading>,
 }
 
 pub struct SoakReport {
@@ -41,10 +40,10 @@ pub struct SoakReport {
     pub error_messages: Vec<(String, usize)>,
     pub windows: Vec<Window>,
     pub by_operation: Vec<(Operation, usize, Latency)>,
-    pub memory_when_ready: Resident,
-    pub memory_start: Resident,
-    pub memory_end: Resident,
-    pub memory_peak: Resident,
+    pub memory_when_ready: Reading,
+    pub memory_start: Reading,
+    pub memory_end: Reading,
+    pub memory_peak: Reading,
     pub exit: ExitStatus,
     pub shutdown: Duration,
     /// Where the server's log was kept, when something failed.
@@ -57,8 +56,8 @@ impl SoakReport {
         options: &SoakOptions,
         database: &'static str,
         samples: Vec<Sample>,
-        memory_when_ready: Resident,
-        memory: Vec<(Duration, Resident)>,
+        memory_when_ready: Reading,
+        memory: Vec<(Duration, Reading)>,
         exit: ExitStatus,
         shutdown: Duration,
     ) -> SoakReport {
@@ -105,7 +104,7 @@ impl SoakReport {
         let peak = memory
             .iter()
             .map(|(_, r)| *r)
-            .max_by_key(|r| r.total)
+            .max_by_key(|r| r.resident.total)
             .unwrap_or_default();
         SoakReport {
             database,
@@ -133,10 +132,10 @@ impl SoakReport {
 
     /// Resident memory in the last window over that in the first, minus one.
     pub fn memory_growth(&self) -> f64 {
-        if self.memory_start.total == 0 {
+        if self.memory_start.resident.total == 0 {
             return 0.0;
         }
-        self.memory_end.total as f64 / self.memory_start.total as f64 - 1.0
+        self.memory_end.resident.total as f64 / self.memory_start.resident.total as f64 - 1.0
     }
 
     /// What failed; empty when the soak passed.
@@ -156,7 +155,7 @@ impl SoakReport {
                 MAX_MEMORY_GROWTH * 100.0
             ));
         }
-        if self.memory_start.total == 0 {
+        if self.memory_start.resident.total == 0 {
             failures.push("the server's memory could not be read (/proc)".to_owned());
         }
         if !self.exit.success() {
@@ -214,20 +213,24 @@ impl fmt::Display for SoakReport {
         writeln!(f)?;
         writeln!(
             f,
-            "| from | requests | errors | reads p50 / p95 / p99 / max (ms) | writes p50 / p95 / p99 / max (ms) | server RSS (MB) |"
+            "| from | requests | errors | reads p50 / p95 / p99 / max (ms) | writes p50 / p95 / p99 / max (ms) | server RSS (MB) | live heap (MB) |"
         )?;
-        writeln!(f, "|---|---:|---:|---|---|---:|")?;
+        writeln!(f, "|---|---:|---:|---|---|---:|---:|")?;
         for window in &self.windows {
             let figures = |l: &Latency| format!("{} / {} / {} / {}", ms(l.p50), ms(l.p95), ms(l.p99), ms(l.max));
             writeln!(
                 f,
-                "| {} s | {} | {} | {} | {} | {} |",
+                "| {} s | {} | {} | {} | {} | {} | {} |",
                 window.from.as_secs(),
                 window.requests,
                 window.errors,
                 figures(&window.reads),
                 figures(&window.writes),
-                window.memory.map_or("–".to_owned(), |m| mb(m.total)),
+                window.memory.map_or("–".to_owned(), |m| mb(m.resident.total)),
+                window
+                    .memory
+                    .and_then(|m| m.heap)
+                    .map_or("–".to_owned(), |(allocated, _)| mb(allocated)),
             )?;
         }
         writeln!(f)?;
@@ -250,12 +253,15 @@ impl fmt::Display for SoakReport {
             )?;
         }
         writeln!(f)?;
-        let resident = |r: &Resident| {
+        let resident = |r: &Reading| {
+            let heap = r.heap.map_or(String::new(), |(allocated, held)| {
+                format!("; the allocator holds {} MB, {} MB of it live", mb(held), mb(allocated))
+            });
             format!(
-                "{} MB ({} MB heap and stacks, {} MB mapped files)",
-                mb(r.total),
-                mb(r.anonymous),
-                mb(r.file)
+                "{} MB ({} MB heap and stacks, {} MB mapped files{heap})",
+                mb(r.resident.total),
+                mb(r.resident.anonymous),
+                mb(r.resident.file)
             )
         };
         writeln!(f, "Server memory (resident):")?;
@@ -294,13 +300,13 @@ impl fmt::Display for SoakReport {
     }
 }
 
-/// The median, by total, of the readings taken from `from` to `to` seconds.
-fn median_between(readings: &[(Duration, Resident)], from: f64, to: f64) -> Option<Resident> {
-    let mut inside: Vec<Resident> = readings
+/// The median, by resident total, of the readings taken from `from` to `to` seconds.
+fn median_between(readings: &[(Duration, Reading)], from: f64, to: f64) -> Option<Reading> {
+    let mut inside: Vec<Reading> = readings
         .iter()
         .filter(|(at, _)| (from..=to).contains(&at.as_secs_f64()))
-        .map(|(_, resident)| *resident)
+        .map(|(_, reading)| *reading)
         .collect();
-    inside.sort_by_key(|resident| resident.total);
+    inside.sort_by_key(|reading| reading.resident.total);
     inside.get(inside.len() / 2).copied()
 }
