@@ -82,6 +82,11 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// How many rows to read for a page built by `page_probed`: one more than it shows.
+    pub fn probe(&self) -> usize {
+        self.limit + 1
+    }
+
     pub fn new(first: Option<i32>, after: Option<&str>) -> Result<Self, RelayError> {
         let limit = match first {
             None => DEFAULT_PAGE_SIZE,
@@ -136,6 +141,24 @@ pub fn page<T: OutputType>(page: PageRequest, items: Vec<T>, total: u64) -> Page
             .map(|(i, item)| Edge::new(encode_cursor(page.offset + i), item)),
     );
     connection
+}
+
+/// Builds a connection from a page read with one item more than asked for (`PageRequest::probe`),
+/// so that whether another page follows is known without counting the whole list. `total` is
+/// `None` when the query did not ask for `totalCount` (`wants_total`); the field is then
+/// not in the response and the number put in its place is never seen.
+pub fn page_probed<T: OutputType>(page: PageRequest, mut items: Vec<T>, total: Option<u64>) -> Page<T> {
+    let more = items.len() > page.limit;
+    items.truncate(page.limit);
+    let seen = (page.offset + items.len()) as u64 + u64::from(more);
+    let mut connection = self::page(page, items, total.unwrap_or(seen));
+    connection.has_next_page = more;
+    connection
+}
+
+/// Whether the connection field being resolved selects `totalCount`, through fragments too.
+pub fn wants_total(ctx: &async_graphql::Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
 }
 
 /// Pages through a list that is already in memory.

@@ -401,9 +401,14 @@ impl ReferralsQuery {
             referral_box.into(),
             status.map(Into::into),
             page,
+            relay::wants_total(ctx),
         )
         .await?;
-        Ok(relay::page(page, found.into_iter().map(Referral).collect(), total))
+        Ok(relay::page_probed(
+            page,
+            found.into_iter().map(Referral).collect(),
+            total,
+        ))
     }
 
     /// How many incoming or outgoing referrals your organization has in each status.

@@ -101,6 +101,50 @@ async fn move_to(app: &TestApp, token: &str, id: &Value, status: &str, reason: O
 }
 
 #[tokio::test]
+async fn the_inbox_pages_newest_first_with_or_without_its_total() {
+    let app = spawn_app().await;
+    let cast = cast(&app).await;
+    let mut sent = Vec::new();
+    for _ in 0..3 {
+        sent.push(send(&app, &cast.referrer, json!({})).await["id"].clone());
+    }
+    let page = async |after: Option<&str>, with_total: bool| {
+        let total = if with_total { "totalCount" } else { "" };
+        let query = format!(
+            "query($after: String) {{ referrals(box: INCOMING, first: 2, after: $after) {{
+                {total} pageInfo {{ hasNextPage endCursor }} edges {{ node {{ id }} }} }} }}"
+        );
+        let response = app
+            .graphql_as(Some(&cast.service), &query, json!({ "after": after }))
+            .await;
+        assert!(response.get("errors").is_none(), "{response:#}");
+        response["data"]["referrals"].clone()
+    };
+    let ids = |page: &Value| -> Vec<Value> {
+        page["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].clone())
+            .collect()
+    };
+
+    // Without `totalCount` the inbox is not counted, and still knows another page follows.
+    let first = page(None, false).await;
+    assert!(first.get("totalCount").is_none());
+    assert_eq!(ids(&first), vec![sent[2].clone(), sent[1].clone()], "newest first");
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    let second = page(first["pageInfo"]["endCursor"].as_str(), false).await;
+    assert_eq!(ids(&second), vec![sent[0].clone()]);
+    assert_eq!(second["pageInfo"]["hasNextPage"], false);
+
+    let counted = page(None, true).await;
+    assert_eq!(counted["totalCount"], 3);
+    assert_eq!(ids(&counted), ids(&first));
+    assert_eq!(counted["pageInfo"]["hasNextPage"], true);
+}
+
+#[tokio::test]
 async fn a_referral_goes_from_the_referrer_to_the_service_and_both_follow_it() {
     let app = spawn_app().await;
     let cast = cast(&app).await;
