@@ -136,10 +136,8 @@ async fn soak_server(server: &mut Server, url: &str, options: &SoakOptions) -> a
     let started = Instant::now();
     let measured_from = started + options.warm_up;
     let until = measured_from + options.duration;
-    let sampler = {
-        let (http, server) = (http.clone(), (server.child.id(), server.address));
-        tokio::spawn(async move { sample_memory(&http, server, measured_from, until).await })
-    };
+    let (pid, address, sampler_http) = (server.child.id(), server.address, http.clone());
+    let sampler = tokio::spawn(async move { sample_memory(&sampler_http, pid, address, measured_from, until).await });
     let samples = workload::run(&http, &plan, services, options, measured_from, until).await?;
     let memory = sampler.await?;
 
@@ -204,7 +202,8 @@ async fn sign_up(db: &DatabaseConnection) -> anyhow::Result<Cast> {
 /// Memory when the measured time starts, every `MEMORY_EVERY` during it, and at its end.
 async fn sample_memory(
     http: &reqwest::Client,
-    (pid, address): (u32, SocketAddr),
+    pid: u32,
+    address: SocketAddr,
     from: Instant,
     until: Instant,
 ) -> Vec<(Duration, Reading)> {
