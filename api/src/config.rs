@@ -55,6 +55,10 @@ pub struct Config {
     /// Seconds a stopping server (SIGTERM) waits for requests in flight and open
     /// subscriptions before it exits anyway.
     pub shutdown_grace_seconds: u64,
+    /// Open subscriptions one client (token, else address) may hold at once.
+    pub max_subscriptions_per_client: usize,
+    /// Open subscriptions the server holds at once, over all clients.
+    pub max_subscriptions: usize,
 }
 
 /// An address (`::1`) or a network (`10.0.0.0/8`).
@@ -116,6 +120,8 @@ impl Default for Config {
             requests_per_minute: 1_200,
             trusted_proxies: Vec::new(),
             shutdown_grace_seconds: 20,
+            max_subscriptions_per_client: 20,
+            max_subscriptions: 10_000,
         }
     }
 }
@@ -160,6 +166,8 @@ impl Config {
                 "requests_per_minute",
                 "trusted_proxies",
                 "shutdown_grace_seconds",
+                "max_subscriptions_per_client",
+                "max_subscriptions",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()

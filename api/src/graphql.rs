@@ -20,16 +20,9 @@ use crate::referrals::types::{ReferralSubscription, ReferralsMutation, Referrals
 use crate::referrals::{Keyring, ReferralFeed};
 use crate::relay::{self, NodeKind};
 use crate::search::{SearchIndex, SearchQuery};
+use crate::server::RequestCost;
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
-
-/// Deep enough for GraphiQL's introspection query and real nesting
-/// (organization → services → locations → municipality → province → region).
-const MAX_DEPTH: usize = 16;
-/// A connection costs its page size times its selection (`relay::page_cost`): a page of 100
-/// services with all their fields is about 6,000; 100 organizations with 50 services each is
-/// about 75,000; three nested pages of 100 are refused.
-const MAX_COMPLEXITY: usize = 100_000;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -90,8 +83,9 @@ impl NodeQuery {
     }
 }
 
-/// The schema with its shared data. Per-request data (the viewer, the DataLoader) is added
-/// by the handler.
+/// The schema with its shared data. Per-request data (the viewer, the client's address, the
+/// DataLoader) is added by the request pipeline; the request's cost is checked by
+/// `RequestCost` there too.
 pub fn build_schema(
     db: DatabaseConnection,
     reference: Arc<ReferenceData>,
@@ -103,6 +97,7 @@ pub fn build_schema(
 ) -> AppSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .extension(MetricsExtension(metrics.clone()))
+        .extension(RequestCost)
         .data(metrics);
     let builder = if introspection {
         builder
@@ -117,8 +112,6 @@ pub fn build_schema(
         .data(feed)
         .data(Arc::new(LoginLimiter::default()))
         .data(Arc::new(SuggestionLimiter::default()))
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
         .finish()
 }
 

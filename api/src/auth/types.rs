@@ -70,11 +70,11 @@ pub struct AuthQuery;
 #[Object]
 impl AuthQuery {
     /// The account behind the request's bearer token; null when anonymous.
-    async fn me(&self, ctx: &Context<'_>) -> Option<Me> {
-        match ctx.data_unchecked::<Viewer>() {
+    async fn me(&self, ctx: &Context<'_>) -> ApiResult<Option<Me>> {
+        Ok(match crate::error::request_data::<Viewer>(ctx)? {
             Viewer::Account(signed_in) => Some(Me(signed_in.clone())),
             Viewer::Anonymous => None,
-        }
+        })
     }
 }
 
@@ -95,7 +95,7 @@ impl AuthMutation {
     /// Revokes the token this request carries.
     async fn logout(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        super::logout(db, ctx.data_unchecked::<Viewer>()).await?;
+        super::logout(db, crate::error::request_data::<Viewer>(ctx)?).await?;
         Ok(true)
     }
 }

@@ -286,8 +286,8 @@ fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
 }
 
-fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
-    ctx.data_unchecked::<Viewer>()
+fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
+    crate::error::request_data::<Viewer>(ctx)
 }
 
 /// Where a suggestion stands.
@@ -360,7 +360,7 @@ impl SuggestionsQuery {
     ) -> ApiResult<Page<Suggestion>> {
         let page = PageRequest::new(first, after.as_deref())?;
         let key = service_id.map(|id| relay::key_of(NodeKind::Service, &id)).transpose()?;
-        let pending = pending_suggestions(db(ctx), reference(ctx), viewer(ctx), key.as_deref()).await?;
+        let pending = pending_suggestions(db(ctx), reference(ctx), viewer(ctx)?, key.as_deref()).await?;
         Ok(relay::page_of_slice(
             page,
             pending.into_iter().map(Suggestion).collect(),
@@ -379,8 +379,8 @@ impl SuggestionsMutation {
     async fn suggest_change(&self, ctx: &Context<'_>, service_id: ID, message: String) -> ApiResult<Suggestion> {
         let key = relay::key_of(NodeKind::Service, &service_id)?;
         let limiter = ctx.data_unchecked::<Arc<SuggestionLimiter>>();
-        let ClientAddress(client) = *ctx.data_unchecked::<ClientAddress>();
-        let suggested = suggest_change(db(ctx), limiter, client, viewer(ctx), &key, &message).await?;
+        let ClientAddress(client) = *crate::error::request_data::<ClientAddress>(ctx)?;
+        let suggested = suggest_change(db(ctx), limiter, client, viewer(ctx)?, &key, &message).await?;
         Ok(Suggestion(suggested))
     }
 
@@ -394,7 +394,7 @@ impl SuggestionsMutation {
         accepted: bool,
         note: Option<String>,
     ) -> ApiResult<Suggestion> {
-        let resolved = resolve_suggestion(db(ctx), reference(ctx), viewer(ctx), &id, accepted, note).await?;
+        let resolved = resolve_suggestion(db(ctx), reference(ctx), viewer(ctx)?, &id, accepted, note).await?;
         Ok(Suggestion(resolved))
     }
 }

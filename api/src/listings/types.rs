@@ -16,13 +16,13 @@ use super::loaders::{
     OrganizationById, ServicesOfOrganization, TargetGroupsOfService, TranslationsOfService,
 };
 use super::{AuditedResource, OrganizationFilter, STALE_AFTER_DAYS, ServiceFilter};
-use crate::error::{ApiError, ApiResult, ErrorCode, loader_error};
+use crate::error::{ApiError, ApiResult, Reason, loader_error};
 use crate::reference::types::{Province, Region, reference};
 use crate::reference::{Lang, Language, LifeDomain, Municipality, ReferenceData};
 use crate::relay::{self, NodeKind, Page, PageRequest};
 
-fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<MapLoader> {
-    ctx.data_unchecked::<DataLoader<MapLoader>>()
+fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<MapLoader>> {
+    crate::error::request_data::<DataLoader<MapLoader>>(ctx)
 }
 
 fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
@@ -99,7 +99,7 @@ where
     V: Send + Sync + Clone + 'static,
     MapLoader: Loader<K, Value = Vec<V>, Error = Arc<DbErr>>,
 {
-    Ok(loader(ctx)
+    Ok(loader(ctx)?
         .load_one(key)
         .await
         .map_err(loader_error)?
@@ -107,7 +107,7 @@ where
 }
 
 async fn organization_by_id(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Organization>> {
-    let found = loader(ctx)
+    let found = loader(ctx)?
         .load_one(OrganizationById(id.to_owned()))
         .await
         .map_err(loader_error)?;
@@ -639,12 +639,12 @@ impl ListingsQuery {
             NodeKind::Location => AuditedResource::Location,
             _ => {
                 return Err(ApiError::new(
-                    ErrorCode::BadUserInput,
+                    Reason::BadId,
                     "resourceId must be the id of an organization, a service or a location",
                 ));
             }
         };
-        let viewer = ctx.data_unchecked::<crate::auth::Viewer>();
+        let viewer = crate::error::request_data::<crate::auth::Viewer>(ctx)?;
         let entries = super::audit_log(db(ctx), reference(ctx), viewer, resource, &key).await?;
         Ok(relay::page_of_slice(
             page,
@@ -663,7 +663,7 @@ impl ListingsQuery {
         after: Option<String>,
     ) -> ApiResult<Page<Service>> {
         let page = PageRequest::new(first, after.as_deref())?;
-        let viewer = ctx.data_unchecked::<crate::auth::Viewer>();
+        let viewer = crate::error::request_data::<crate::auth::Viewer>(ctx)?;
         let stale = super::stale_services(db(ctx), reference(ctx), viewer, municipality_code.trim()).await?;
         Ok(relay::page_of_slice(page, stale.into_iter().map(Service).collect()))
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, Enum, ID, Object, SimpleObject};
 
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult, Reason};
 use entity::{language, life_domain, municipality};
 
 use super::ReferenceData;
@@ -347,7 +347,7 @@ impl ReferenceQuery {
     ) -> ApiResult<Vec<Place>> {
         if !(0..=MAX_PLACES).contains(&first) {
             return Err(ApiError::new(
-                ErrorCode::BadUserInput,
+                Reason::PageTooLarge,
                 format!("`first` must be between 0 and {MAX_PLACES}, got {first}"),
             ));
         }

@@ -28,8 +28,8 @@ fn keyring<'a>(ctx: &Context<'a>) -> &'a Keyring {
     ctx.data_unchecked::<Arc<Keyring>>()
 }
 
-fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
-    ctx.data_unchecked::<Viewer>()
+fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
+    crate::error::request_data::<Viewer>(ctx)
 }
 
 fn feed<'a>(ctx: &Context<'a>) -> &'a ReferralFeed {
@@ -150,16 +150,16 @@ impl Referral {
     }
 
     /// The moves your organization can make now.
-    async fn next_statuses(&self, ctx: &Context<'_>) -> Vec<ReferralStatus> {
-        let Ok(organization) = super::acting_organization(viewer(ctx)) else {
-            return Vec::new();
+    async fn next_statuses(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReferralStatus>> {
+        let Ok(organization) = super::acting_organization(viewer(ctx)?) else {
+            return Ok(Vec::new());
         };
         let sides = super::sides_of(&self.0.referral, &organization);
-        lifecycle::moves_from(self.0.referral.status)
+        Ok(lifecycle::moves_from(self.0.referral.status)
             .iter()
             .filter(|(_, side)| sides.contains(side))
             .map(|(status, _)| (*status).into())
-            .collect()
+            .collect())
     }
 
     async fn service(&self, ctx: &Context<'_>) -> ApiResult<Option<Service>> {
@@ -379,7 +379,7 @@ impl ReferralsQuery {
     /// `NOT_FOUND`, whether or not it exists.
     async fn referral(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Referral> {
         Ok(Referral(
-            super::referral(db(ctx), keyring(ctx), viewer(ctx), &id).await?,
+            super::referral(db(ctx), keyring(ctx), viewer(ctx)?, &id).await?,
         ))
     }
 
@@ -397,7 +397,7 @@ impl ReferralsQuery {
         let (found, total) = super::list(
             db(ctx),
             keyring(ctx),
-            viewer(ctx),
+            viewer(ctx)?,
             referral_box.into(),
             status.map(Into::into),
             page,
@@ -417,7 +417,7 @@ impl ReferralsQuery {
         ctx: &Context<'_>,
         #[graphql(name = "box")] referral_box: ReferralBox,
     ) -> ApiResult<Vec<ReferralStatusCount>> {
-        let counts = super::counts(db(ctx), viewer(ctx), referral_box.into()).await?;
+        let counts = super::counts(db(ctx), viewer(ctx)?, referral_box.into()).await?;
         Ok(counts
             .into_iter()
             .map(|(status, count)| ReferralStatusCount {
@@ -439,7 +439,7 @@ impl ReferralsQuery {
         let rows = super::statistics(
             db(ctx),
             reference(ctx),
-            viewer(ctx),
+            viewer(ctx)?,
             municipality_code.as_deref().map(str::trim),
             since,
         )
@@ -471,7 +471,7 @@ impl ReferralsMutation {
             respond_by: input.respond_by,
             override_area: input.override_area,
         };
-        let created = super::create_referral(db(ctx), reference(ctx), keyring(ctx), viewer(ctx), new).await?;
+        let created = super::create_referral(db(ctx), reference(ctx), keyring(ctx), viewer(ctx)?, new).await?;
         feed(ctx).publish(&created.referral, super::ReferralChange::Created);
         Ok(Referral(created))
     }
@@ -490,7 +490,7 @@ impl ReferralsMutation {
         let updated = super::update_status(
             db(ctx),
             keyring(ctx),
-            viewer(ctx),
+            viewer(ctx)?,
             &id,
             status.into(),
             reason.map(Into::into),
@@ -503,7 +503,7 @@ impl ReferralsMutation {
 
     /// Adds a note for the other organization: the warm handover.
     async fn add_referral_note(&self, ctx: &Context<'_>, id: ID, note: String) -> ApiResult<Referral> {
-        let current = super::add_note(db(ctx), keyring(ctx), viewer(ctx), &id, &note).await?;
+        let current = super::add_note(db(ctx), keyring(ctx), viewer(ctx)?, &id, &note).await?;
         feed(ctx).publish(&current.referral, super::ReferralChange::NoteAdded);
         Ok(Referral(current))
     }
@@ -523,7 +523,9 @@ impl ReferralUpdate {
     /// The referral as it is now.
     async fn referral(&self, ctx: &Context<'_>) -> ApiResult<Referral> {
         let id = &self.update.referral_id;
-        Ok(Referral(super::referral(db(ctx), keyring(ctx), viewer(ctx), id).await?))
+        Ok(Referral(
+            super::referral(db(ctx), keyring(ctx), viewer(ctx)?, id).await?,
+        ))
     }
 }
 
@@ -540,7 +542,7 @@ impl ReferralSubscription {
         ctx: &Context<'_>,
         #[graphql(name = "box", default_with = "ReferralBox::Incoming")] referral_box: ReferralBox,
     ) -> async_graphql::Result<impl Stream<Item = ReferralUpdate>> {
-        let organization = super::acting_organization(viewer(ctx)).map_err(ApiError::from)?;
+        let organization = super::acting_organization(viewer(ctx)?).map_err(ApiError::from)?;
         let receiver = feed(ctx).subscribe();
         Ok(stream::unfold(receiver, move |mut receiver| {
             let organization = organization.clone();

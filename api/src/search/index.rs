@@ -3,7 +3,7 @@
 //! has an index of its own under its data directory.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::Term;
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyError};
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::{Mutex, Notify, watch};
 
 use super::SearchError;
 use super::analysis;
@@ -33,6 +33,9 @@ pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(250);
 /// a new segment and a merge; committing each write on its own (dozens a second in the soak)
 /// left merges behind and grew the heap.
 const COMMIT_SPACING: Duration = Duration::from_millis(100);
+/// How long a mutation waits for this server's index to show its change before it answers
+/// anyway (README, "Read your writes").
+pub const READ_YOUR_WRITES_WAIT: Duration = Duration::from_secs(5);
 
 pub struct SearchIndex {
     reader: IndexReader,
@@ -46,6 +49,12 @@ pub struct SearchIndex {
     changed: Notify,
     /// The last change-log id the searchable index reflects, for lag without the writer lock.
     applied: AtomicI64,
+    /// Catch-up rounds begun, and the last one finished: a round begun after a write
+    /// committed reads that write, so a writer waits for such a round to finish.
+    rounds_begun: AtomicU64,
+    rounds_done: watch::Sender<u64>,
+    /// One search at a time per core (`search_in_pool`).
+    pub(super) search_slots: tokio::sync::Semaphore,
 }
 
 struct IndexState {
@@ -111,6 +120,9 @@ impl SearchIndex {
                 position: position.unwrap_or_default(),
             }),
             changed: Notify::new(),
+            rounds_begun: AtomicU64::new(0),
+            rounds_done: watch::Sender::new(0),
+            search_slots: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         });
         if needs_build {
             let report = search.rebuild(db).await?;
@@ -134,15 +146,23 @@ impl SearchIndex {
 
     /// Replaces the whole index with the services in the database.
     pub async fn rebuild(&self, db: &DatabaseConnection) -> Result<BuildReport, SearchError> {
-        let started = Instant::now();
         let mut state = self.writer.lock().await;
+        self.rebuild_locked(&mut state, db).await
+    }
+
+    async fn rebuild_locked(
+        &self,
+        state: &mut IndexState,
+        db: &DatabaseConnection,
+    ) -> Result<BuildReport, SearchError> {
+        let started = Instant::now();
         // Read the log position first: changes committed while we load are applied again
         // by the next catch-up, which is harmless.
         let position = LogPosition::now(db).await?;
         let documents = document::load_all(db).await?;
         state.writer.delete_all_documents()?;
         let services = self.add(&state.writer, &documents)?;
-        self.commit(&mut state, position)?;
+        self.commit(state, position)?;
         Ok(BuildReport {
             services,
             elapsed: started.elapsed(),
@@ -152,13 +172,24 @@ impl SearchIndex {
     /// Applies the change-log rows this index has not seen; returns how many services it
     /// re-indexed.
     pub async fn catch_up(&self, db: &DatabaseConnection) -> Result<usize, SearchError> {
-        let applied = self.writer.lock().await.position.last_id;
+        let mut state = self.writer.lock().await;
+        let round = self.rounds_begun.fetch_add(1, Ordering::SeqCst) + 1;
+        let applied = self.apply_log(&mut state, db).await;
+        self.rounds_done.send_if_modified(|done| {
+            let newer = *done < round;
+            *done = (*done).max(round);
+            newer
+        });
+        applied
+    }
+
+    async fn apply_log(&self, state: &mut IndexState, db: &DatabaseConnection) -> Result<usize, SearchError> {
+        let applied = state.position.last_id;
         if change_log::pruned_past(db, applied).await? {
             // Rows this index never applied were pruned: only the database knows them now.
             tracing::warn!(applied, "the change log was pruned past this index; rebuilding it");
-            return Ok(self.rebuild(db).await?.services);
+            return Ok(self.rebuild_locked(state, db).await?.services);
         }
-        let mut state = self.writer.lock().await;
         let (changes, position) = state.position.read(db, Utc::now()).await?;
         if position == state.position {
             return Ok(0);
@@ -169,20 +200,32 @@ impl SearchIndex {
             state.writer.delete_term(Term::from_field_text(self.fields.id, id));
         }
         self.add(&state.writer, &documents)?;
-        self.commit(&mut state, position)?;
+        self.commit(state, position)?;
         Ok(ids.len())
+    }
+
+    /// Read your writes: waits until this index shows every change committed before the
+    /// call, by nudging the follower and waiting for a catch-up round that began after now.
+    /// Gives up after `READ_YOUR_WRITES_WAIT` (the change still follows, as on every other
+    /// replica) and says whether it got there.
+    pub async fn reflect_committed(&self) -> bool {
+        let target = self.rounds_begun.load(Ordering::SeqCst) + 1;
+        let mut done = self.rounds_done.subscribe();
+        self.changed.notify_one();
+        let caught_up = tokio::time::timeout(READ_YOUR_WRITES_WAIT, done.wait_for(|done| *done >= target)).await;
+        let reflected = matches!(caught_up, Ok(Ok(_)));
+        if !reflected {
+            tracing::warn!(
+                "the search index did not take a change within {READ_YOUR_WRITES_WAIT:?}; it will on its next round"
+            );
+        }
+        reflected
     }
 
     /// How many change-log rows were written after the last one this index reflects.
     pub async fn lag(&self, db: &DatabaseConnection) -> Result<i64, SearchError> {
         let newest = change_log::newest(db).await?.unwrap_or(0);
         Ok((newest - self.applied.load(Ordering::Relaxed)).max(0))
-    }
-
-    /// Asks the follower to read the change log now rather than at its next tick: the server
-    /// that made a change serves it at once.
-    pub fn notify_changed(&self) {
-        self.changed.notify_one();
     }
 
     fn add(&self, writer: &IndexWriter, documents: &[ServiceDocument]) -> Result<usize, SearchError> {

@@ -18,6 +18,7 @@ pub use query::{FamilyPlace, Near, SearchRequest, locate_family};
 pub use types::SearchQuery;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::Utc;
 use entity::enums::LanguageMode;
@@ -108,6 +109,26 @@ pub struct Snippet {
 const SNIPPET_CHARS: usize = 180;
 
 impl SearchIndex {
+    /// Runs one search on the blocking pool, at most one per core at a time, so that ranking
+    /// a large map never stalls the async workers that answer everything else; searches
+    /// beyond that wait their turn in order. A request that gives up (its timeout) drops its
+    /// place in the queue.
+    pub async fn search_in_pool(
+        self: &Arc<Self>,
+        request: SearchRequest,
+        page: PageRequest,
+    ) -> Result<SearchResults, SearchError> {
+        let _turn = self
+            .search_slots
+            .acquire()
+            .await
+            .map_err(|_| SearchError::Index(tantivy::TantivyError::InternalError("search pool closed".into())))?;
+        let search = self.clone();
+        tokio::task::spawn_blocking(move || search.search(&request, page))
+            .await
+            .map_err(|e| SearchError::Index(tantivy::TantivyError::InternalError(e.to_string())))?
+    }
+
     /// Runs one search and returns the requested page.
     pub fn search(&self, request: &SearchRequest, page: PageRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.searcher();

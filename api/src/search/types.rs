@@ -138,8 +138,7 @@ impl ServiceSearchEdge {
         let Some(origin) = self.origin else {
             return Ok(None);
         };
-        let locations = ctx
-            .data_unchecked::<DataLoader<MapLoader>>()
+        let locations = crate::error::request_data::<DataLoader<MapLoader>>(ctx)?
             .load_one(LocationsOfService(self.service.id.clone()))
             .await
             .map_err(loader_error)?
@@ -259,7 +258,7 @@ impl SearchQuery {
         let request = input.into_request()?;
         let search = ctx.data_unchecked::<Arc<SearchIndex>>();
         let started = std::time::Instant::now();
-        let results = search.search(&request, page)?;
+        let results = search.search_in_pool(request, page).await?;
         ctx.data_unchecked::<Arc<crate::metrics::Metrics>>()
             .observe_search(started);
 

@@ -13,6 +13,7 @@ mod hsds;
 mod hsds_import;
 mod limits;
 mod listings;
+mod pipeline;
 mod reference;
 mod referrals;
 mod relevance;

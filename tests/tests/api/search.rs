@@ -730,3 +730,79 @@ async fn a_replica_started_after_the_writes_finds_them() {
         "at once, without waiting"
     );
 }
+
+/// Read your writes: when a mutation returns, this server's search already shows it.
+#[tokio::test]
+async fn a_save_is_searchable_when_the_mutation_returns() {
+    let app = spawn_app().await;
+    let token = crate::editing::account(
+        &app,
+        "editor@aalst.example",
+        entity::enums::Role::MunicipalityEditor,
+        Some("41002"),
+        None,
+    )
+    .await;
+    let organization = api::relay::global_id(
+        api::relay::NodeKind::Organization,
+        &seed::demo_id("organization", "ocmw-aalst"),
+    )
+    .0;
+    let read = app
+        .data(
+            "query($id: ID!) { organization(id: $id) { locations { id } } }",
+            json!({ "id": organization }),
+        )
+        .await;
+    let location = read["organization"]["locations"][0]["id"].clone();
+    let mutate = |query: &'static str, variables: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            let response = app.graphql_as(Some(token), query, variables).await;
+            assert!(response.get("errors").is_none(), "{response:#}");
+            response["data"].as_object().unwrap().values().next().unwrap().clone()
+        }
+    };
+    // Several rounds, each searching the moment the mutation answered.
+    for (round, (old, new)) in [("okapi", "tapir"), ("gibbon", "walrus"), ("jaguar", "bizon")]
+        .into_iter()
+        .enumerate()
+    {
+        let name = format!("Zwemlessen {old}");
+        let created = mutate(
+            "mutation($input: NewServiceInput!) { createService(input: $input) { id version } }",
+            json!({ "input": { "organizationId": organization, "name": name, "locationIds": [location],
+                    "description": "Zwemlessen voor nieuwkomers in het stedelijk zwembad.", "domains": ["leisure"] } }),
+        )
+        .await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        let found = search(&app, json!({ "text": old }), 5).await;
+        assert_eq!(
+            ids(&found).first(),
+            Some(&id),
+            "round {round}: created, then found at once"
+        );
+
+        let renamed = mutate(
+            "mutation($id: ID!, $v: Int!, $name: String!) { updateService(id: $id, version: $v, input: { name: $name }) { version } }",
+            json!({ "id": id, "v": created["version"], "name": format!("Zwemlessen {new}") }),
+        )
+        .await;
+        let found = search(&app, json!({ "text": new }), 5).await;
+        assert_eq!(
+            ids(&found).first(),
+            Some(&id),
+            "round {round}: renamed, found by its new name"
+        );
+        let gone = search(&app, json!({ "text": old }), 5).await;
+        assert!(!ids(&gone).contains(&id), "round {round}: not by its old one");
+
+        mutate(
+            "mutation($id: ID!, $v: Int!) { setServiceStatus(id: $id, version: $v, status: INACTIVE) { version } }",
+            json!({ "id": id, "v": renamed["version"] }),
+        )
+        .await;
+        let found = search(&app, json!({ "text": new }), 5).await;
+        assert!(!ids(&found).contains(&id), "round {round}: inactive, never found");
+    }
+}

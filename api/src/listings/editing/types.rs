@@ -24,13 +24,13 @@ fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
 }
 
-fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
-    ctx.data_unchecked::<Viewer>()
+fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
+    crate::error::request_data::<Viewer>(ctx)
 }
 
-/// After a committed edit: this server's index follows the change log at once.
-fn searchable_now(ctx: &Context<'_>) {
-    ctx.data_unchecked::<Arc<SearchIndex>>().notify_changed();
+/// After a committed edit: the mutation answers once this server's search shows it.
+async fn searchable_now(ctx: &Context<'_>) {
+    ctx.data_unchecked::<Arc<SearchIndex>>().reflect_committed().await;
 }
 
 fn keys(kind: NodeKind, ids: Vec<ID>) -> ApiResult<Vec<String>> {
@@ -333,8 +333,8 @@ impl ListingsMutation {
             phone: input.phone,
             kbo_number: input.kbo_number,
         };
-        let created = super::create_organization(db(ctx), reference(ctx), viewer(ctx), fields, location).await?;
-        searchable_now(ctx);
+        let created = super::create_organization(db(ctx), reference(ctx), viewer(ctx)?, fields, location).await?;
+        searchable_now(ctx).await;
         Ok(Organization(created))
     }
 
@@ -348,8 +348,8 @@ impl ListingsMutation {
     ) -> ApiResult<Organization> {
         let key = relay::key_of(NodeKind::Organization, &id)?;
         let updated =
-            super::update_organization(db(ctx), reference(ctx), viewer(ctx), &key, version, input.into()).await?;
-        searchable_now(ctx);
+            super::update_organization(db(ctx), reference(ctx), viewer(ctx)?, &key, version, input.into()).await?;
+        searchable_now(ctx).await;
         Ok(Organization(updated))
     }
 
@@ -361,8 +361,9 @@ impl ListingsMutation {
         input: NewLocationInput,
     ) -> ApiResult<Location> {
         let organization = relay::key_of(NodeKind::Organization, &organization_id)?;
-        let created = super::create_location(db(ctx), reference(ctx), viewer(ctx), &organization, input.into()).await?;
-        searchable_now(ctx);
+        let created =
+            super::create_location(db(ctx), reference(ctx), viewer(ctx)?, &organization, input.into()).await?;
+        searchable_now(ctx).await;
         Ok(Location(created))
     }
 
@@ -375,8 +376,9 @@ impl ListingsMutation {
         input: LocationInput,
     ) -> ApiResult<Location> {
         let key = relay::key_of(NodeKind::Location, &id)?;
-        let updated = super::update_location(db(ctx), reference(ctx), viewer(ctx), &key, version, input.into()).await?;
-        searchable_now(ctx);
+        let updated =
+            super::update_location(db(ctx), reference(ctx), viewer(ctx)?, &key, version, input.into()).await?;
+        searchable_now(ctx).await;
         Ok(Location(updated))
     }
 
@@ -384,8 +386,8 @@ impl ListingsMutation {
     /// centred on it. Returns the id of the removed location.
     async fn delete_location(&self, ctx: &Context<'_>, id: ID, version: i32) -> ApiResult<ID> {
         let key = relay::key_of(NodeKind::Location, &id)?;
-        super::delete_location(db(ctx), viewer(ctx), &key, version).await?;
-        searchable_now(ctx);
+        super::delete_location(db(ctx), viewer(ctx)?, &key, version).await?;
+        searchable_now(ctx).await;
         Ok(id)
     }
 
@@ -393,8 +395,8 @@ impl ListingsMutation {
     /// a municipality editor's new service must be located in or serve its municipalities.
     async fn create_service(&self, ctx: &Context<'_>, input: NewServiceInput) -> ApiResult<Service> {
         let new = input.into_new_service()?;
-        let created = super::create_service(db(ctx), reference(ctx), viewer(ctx), new).await?;
-        searchable_now(ctx);
+        let created = super::create_service(db(ctx), reference(ctx), viewer(ctx)?, new).await?;
+        searchable_now(ctx).await;
         Ok(Service(created))
     }
 
@@ -403,8 +405,8 @@ impl ListingsMutation {
     async fn update_service(&self, ctx: &Context<'_>, id: ID, version: i32, input: ServiceInput) -> ApiResult<Service> {
         let key = relay::key_of(NodeKind::Service, &id)?;
         let changes = input.into_changes()?;
-        let updated = super::update_service(db(ctx), reference(ctx), viewer(ctx), &key, version, changes).await?;
-        searchable_now(ctx);
+        let updated = super::update_service(db(ctx), reference(ctx), viewer(ctx)?, &key, version, changes).await?;
+        searchable_now(ctx).await;
         Ok(Service(updated))
     }
 
@@ -418,8 +420,8 @@ impl ListingsMutation {
     ) -> ApiResult<Service> {
         let key = relay::key_of(NodeKind::Service, &id)?;
         let updated =
-            super::set_service_status(db(ctx), reference(ctx), viewer(ctx), &key, version, status.into()).await?;
-        searchable_now(ctx);
+            super::set_service_status(db(ctx), reference(ctx), viewer(ctx)?, &key, version, status.into()).await?;
+        searchable_now(ctx).await;
         Ok(Service(updated))
     }
 
@@ -433,8 +435,8 @@ impl ListingsMutation {
     ) -> ApiResult<Service> {
         let key = relay::key_of(NodeKind::Service, &id)?;
         let parts = area.into_parts()?;
-        let updated = super::set_service_area(db(ctx), reference(ctx), viewer(ctx), &key, version, parts).await?;
-        searchable_now(ctx);
+        let updated = super::set_service_area(db(ctx), reference(ctx), viewer(ctx)?, &key, version, parts).await?;
+        searchable_now(ctx).await;
         Ok(Service(updated))
     }
 
@@ -448,8 +450,9 @@ impl ListingsMutation {
     ) -> ApiResult<Service> {
         let key = relay::key_of(NodeKind::Service, &id)?;
         let offers = languages.into_iter().map(Into::into).collect();
-        let updated = super::set_service_languages(db(ctx), reference(ctx), viewer(ctx), &key, version, offers).await?;
-        searchable_now(ctx);
+        let updated =
+            super::set_service_languages(db(ctx), reference(ctx), viewer(ctx)?, &key, version, offers).await?;
+        searchable_now(ctx).await;
         Ok(Service(updated))
     }
 
@@ -471,8 +474,8 @@ impl ListingsMutation {
             })
             .collect();
         let updated =
-            super::set_service_translations(db(ctx), reference(ctx), viewer(ctx), &key, version, texts).await?;
-        searchable_now(ctx);
+            super::set_service_translations(db(ctx), reference(ctx), viewer(ctx)?, &key, version, texts).await?;
+        searchable_now(ctx).await;
         Ok(Service(updated))
     }
 
@@ -487,17 +490,17 @@ impl ListingsMutation {
     ) -> ApiResult<Service> {
         let key = relay::key_of(NodeKind::Service, &id)?;
         let updated =
-            super::set_service_capacity(db(ctx), reference(ctx), viewer(ctx), &key, version, available, maximum)
+            super::set_service_capacity(db(ctx), reference(ctx), viewer(ctx)?, &key, version, available, maximum)
                 .await?;
-        searchable_now(ctx);
+        searchable_now(ctx).await;
         Ok(Service(updated))
     }
 
     /// Confirms the listing is right today: sets `lastVerifiedAt` and `verifiedBy`, nothing else.
     async fn verify_service(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Service> {
         let key = relay::key_of(NodeKind::Service, &id)?;
-        let updated = super::verify_service(db(ctx), reference(ctx), viewer(ctx), &key).await?;
-        searchable_now(ctx);
+        let updated = super::verify_service(db(ctx), reference(ctx), viewer(ctx)?, &key).await?;
+        searchable_now(ctx).await;
         Ok(Service(updated))
     }
 }
