@@ -24,6 +24,7 @@ pub use live::{ReferralChange, ReferralFeed};
 pub use statistics::{StatisticsRow, statistics};
 
 use crate::auth::{AuthError, Viewer};
+use crate::listings::editing::validate::is_blank;
 use crate::reference::{ReferenceData, ReferenceError};
 use crate::relay::{PageRequest, RelayError};
 
@@ -179,7 +180,7 @@ pub async fn create_referral(
         );
     }
     let description = new.need_description.trim();
-    if description.is_empty() {
+    if is_blank(description) {
         return invalid("needDescription", "must say what the family needs");
     }
     check_text("needDescription", description)?;
@@ -348,7 +349,7 @@ pub async fn update_status(
         (ReferralStatus::Declined, Some(_)) | (_, None) => {}
         (_, Some(_)) => return invalid("reason", "goes with DECLINED only"),
     }
-    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let note = note.map(|n| n.trim().to_owned()).filter(|n| !is_blank(n));
     if let Some(note) = &note {
         check_text("note", note)?;
     }
@@ -402,8 +403,8 @@ pub async fn add_note(
     let account_id = viewer.signed_in()?.account.id.clone();
     let current = readable(db, &organization, id).await?;
     let note = note.trim();
-    if note.is_empty() {
-        return invalid("note", "must not be empty");
+    if is_blank(note) {
+        return invalid("note", crate::listings::editing::validate::BLANK);
     }
     check_text("note", note)?;
     if current.erased_at.is_some() {

@@ -650,6 +650,18 @@ async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
         (new_organization(json!({ "kboNumber": "12345" })), "kboNumber"),
         (new_organization(json!({ "website": "dender.example" })), "website"),
         (new_organization(json!({ "email": "info@" })), "email"),
+        // Names and texts of characters that show nothing: zero-width space, bidi override,
+        // byte-order mark, joiners and isolates, the Hangul filler.
+        (new_organization(json!({ "name": "\u{200b}" })), "name"),
+        (new_organization(json!({ "name": "\u{202e}" })), "name"),
+        (new_organization(json!({ "name": "\u{feff}" })), "name"),
+        (
+            new_organization(json!({ "name": "\u{200d}\u{2066}\u{2069} \u{200e}\u{2060}" })),
+            "name",
+        ),
+        (new_organization(json!({ "name": "\u{3164}" })), "name"),
+        (location(json!({ "name": "\u{200b}\u{200c}" })), "name"),
+        (new_service(json!({ "name": "\u{2060}\u{feff}" })), "name"),
     ];
     let before = writes(&app).await;
     for ((query, variables), field) in cases {
@@ -661,6 +673,13 @@ async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
         );
     }
     let version = current(&app).await["version"].clone();
+    let versions = app
+        .data(
+            "query($o: ID!, $l: ID!) { organization(id: $o) { version } node(id: $l) { ... on Location { version } } }",
+            json!({ "o": organization, "l": location_id("ocmw-aalst-sociaal-huis") }),
+        )
+        .await;
+    let (organization_version, location_version) = (&versions["organization"]["version"], &versions["node"]["version"]);
     for (query, variables, field) in [
         (
             "mutation($id: ID!, $v: Int!) { setServiceCapacity(id: $id, version: $v, available: 12, maximum: 10) { version } }",
@@ -677,6 +696,23 @@ async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
             "mutation($id: ID!, $v: Int!) { setServiceArea(id: $id, version: $v, area: {}) { version } }",
             json!({ "id": service_id(SERVICE), "v": version }),
             "area",
+        ),
+        (
+            UPDATE,
+            json!({ "id": service_id(SERVICE), "version": version, "input": { "name": "\u{feff}\u{200b}" } }),
+            "name",
+        ),
+        (
+            "mutation($id: ID!, $v: Int!) { updateOrganization(id: $id, version: $v,
+                input: { name: \"\\u202e\\u202c\" }) { version } }",
+            json!({ "id": organization, "v": organization_version }),
+            "name",
+        ),
+        (
+            "mutation($id: ID!, $v: Int!) { updateLocation(id: $id, version: $v,
+                input: { name: \"\\u200b\" }) { version } }",
+            json!({ "id": location_id("ocmw-aalst-sociaal-huis"), "v": location_version }),
+            "name",
         ),
     ] {
         let response = app.graphql_as(Some(&admin), query, variables).await;
@@ -803,4 +839,35 @@ async fn locations_stay_where_their_editors_may_keep_them() {
         )
         .await;
     assert_eq!(code(&gone), "NOT_FOUND", "a deleted location's trail is for admins");
+}
+
+#[tokio::test]
+async fn names_are_stored_without_bidi_controls_or_zero_width_padding() {
+    let app = spawn_app().await;
+    let admin = account(&app, "admin@x.org", Role::Admin, None, None).await;
+    let create = "mutation($input: NewOrganizationInput!) { createOrganization(input: $input) { name } }";
+    // A right-to-left override would show the rest of the name mirrored in every list.
+    let created = app
+        .graphql_as(
+            Some(&admin),
+            create,
+            json!({ "input": { "name": "\u{feff}Vluchtelingenwerk \u{202e}Dender\u{202c}\u{200b}", "kind": "NGO" } }),
+        )
+        .await;
+    assert_eq!(
+        created["data"]["createOrganization"]["name"], "Vluchtelingenwerk Dender",
+        "{created:#}"
+    );
+    // A Persian name keeps the zero-width non-joiner it is written with.
+    let persian = app
+        .graphql_as(
+            Some(&admin),
+            create,
+            json!({ "input": { "name": "خانه\u{200c}ها", "kind": "INFORMAL" } }),
+        )
+        .await;
+    assert_eq!(
+        persian["data"]["createOrganization"]["name"], "خانه\u{200c}ها",
+        "{persian:#}"
+    );
 }

@@ -426,7 +426,8 @@ async fn every_input_shape_is_read_and_each_record_has_its_line() {
     // One good organization and one without a name in each shape; the nameless one is
     // rejected with the line it starts on.
     let organization = |n: u32, name: &str| json!({ "id": format!("c0000000-0000-4000-8000-{n:012}"), "name": name, "website": "https://example.org" });
-    let reason = "`name` must not be empty".to_owned();
+    let reason =
+        "`name` must not be empty (spaces and invisible characters such as zero-width spaces do not count)".to_owned();
     let rejected = |source: &str, n: u32| {
         (
             source.to_owned(),

@@ -404,10 +404,26 @@ async fn only_the_two_organizations_read_a_referral_and_strangers_learn_nothing(
 async fn a_referral_needs_consent_an_open_service_and_its_area_unless_overridden() {
     let app = spawn_app().await;
     let cast = cast(&app).await;
+    let referrals = || async {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        entity::referral::Entity::find()
+            .count(&app.connect().await)
+            .await
+            .unwrap()
+    };
+    let before = referrals().await;
     for (changes, field) in [
         (json!({ "consentGiven": false }), "consentGiven"),
         (json!({ "needCode": "housing.castles" }), "needCode"),
         (json!({ "needDescription": "  " }), "needDescription"),
+        (
+            json!({ "needDescription": "\u{200b}\u{202e}\u{feff}" }),
+            "needDescription",
+        ),
+        (
+            json!({ "needDescription": " \u{200d}\u{2066}\u{2069} " }),
+            "needDescription",
+        ),
         (json!({ "postalCode": "1234567" }), "postalCode"),
         (json!({ "postalCode": null }), "municipalityCode"),
         (json!({ "languages": [] }), "languages"),
@@ -428,6 +444,7 @@ async fn a_referral_needs_consent_an_open_service_and_its_area_unless_overridden
             "{changes}: {response:#}"
         );
     }
+    assert_eq!(referrals().await, before, "no refused referral was stored");
     let outside = app
         .graphql_as(
             Some(&cast.referrer),

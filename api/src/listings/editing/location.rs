@@ -327,7 +327,7 @@ pub fn municipality_of(
 }
 
 pub(crate) fn tidy(location: &mut location::Model) {
-    location.name = location.name.trim().to_owned();
+    location.name = validate::tidy_name(&location.name);
     location.address = location.address.trim().to_owned();
     location.postal_code = location.postal_code.trim().to_owned();
     for text in [&mut location.accessibility, &mut location.opening_hours] {

@@ -175,7 +175,7 @@ pub async fn update_organization(
 }
 
 pub(crate) fn tidy(organization: &mut organization::Model) {
-    organization.name = organization.name.trim().to_owned();
+    organization.name = validate::tidy_name(&organization.name);
     organization.name_search = search_key::normalize(&organization.name);
     for text in [
         &mut organization.description,

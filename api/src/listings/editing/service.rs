@@ -507,7 +507,7 @@ impl ServiceRecord {
     /// stable order without repeats, so comparing two records compares what they say.
     pub(crate) fn tidy(&mut self) {
         let s = &mut self.service;
-        s.name = s.name.trim().to_owned();
+        s.name = validate::tidy_name(&s.name);
         s.name_search = search_key::normalize(&s.name);
         s.description = s.description.trim().to_owned();
         for text in [&mut s.access_description, &mut s.email, &mut s.phone, &mut s.url] {
@@ -523,7 +523,7 @@ impl ServiceRecord {
         self.languages.sort_by(|a, b| a.code.cmp(&b.code));
         for t in &mut self.translations {
             t.lang = t.lang.trim().to_lowercase();
-            t.name = t.name.trim().to_owned();
+            t.name = validate::tidy_name(&t.name);
             t.description = t.description.trim().to_owned();
         }
         self.translations.sort_by(|a, b| a.lang.cmp(&b.lang));
