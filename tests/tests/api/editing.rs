@@ -662,6 +662,11 @@ async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
         (new_organization(json!({ "name": "\u{3164}" })), "name"),
         (location(json!({ "name": "\u{200b}\u{200c}" })), "name"),
         (new_service(json!({ "name": "\u{2060}\u{feff}" })), "name"),
+        (new_service(json!({ "description": "" })), "description"),
+        (
+            new_service(json!({ "description": " \u{200b}\u{202e} " })),
+            "description",
+        ),
     ];
     let before = writes(&app).await;
     for ((query, variables), field) in cases {
@@ -696,6 +701,17 @@ async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
             "mutation($id: ID!, $v: Int!) { setServiceArea(id: $id, version: $v, area: {}) { version } }",
             json!({ "id": service_id(SERVICE), "v": version }),
             "area",
+        ),
+        (
+            "mutation($id: ID!, $v: Int!) { setServiceTranslations(id: $id, version: $v,
+                translations: [{ lang: FR, name: \"Garantie locative\", description: \"\\u200b\" }]) { version } }",
+            json!({ "id": service_id(SERVICE), "v": version }),
+            "translations",
+        ),
+        (
+            UPDATE,
+            json!({ "id": service_id(SERVICE), "version": version, "input": { "description": "" } }),
+            "description",
         ),
         (
             UPDATE,

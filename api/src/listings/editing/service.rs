@@ -537,6 +537,7 @@ impl ServiceRecord {
     pub(crate) fn validate(&self, reference: &ReferenceData) -> Result<(), ListingsError> {
         let s = &self.service;
         validate::name("name", &s.name)?;
+        validate::required("description", &s.description)?;
         validate::text("description", &s.description, MAX_TEXT_CHARS)?;
         validate::optional_text("accessDescription", s.access_description.as_deref(), MAX_TEXT_CHARS)?;
         validate::age_range(s.age_min, s.age_max)?;
@@ -611,7 +612,18 @@ impl ServiceRecord {
             if i > 0 && self.translations[i - 1].lang == t.lang {
                 return invalid("translations", format!("has `{}` twice", t.lang));
             }
-            validate::name("translations", &t.name)?;
+            for (part, text) in [("name", &t.name), ("description", &t.description)] {
+                if validate::is_blank(text) {
+                    return invalid(
+                        "translations",
+                        format!(
+                            "`{}` has an empty {part} (spaces and invisible characters do not count)",
+                            t.lang
+                        ),
+                    );
+                }
+            }
+            validate::text("translations", &t.name, validate::MAX_NAME_CHARS)?;
             validate::text("translations", &t.description, MAX_TEXT_CHARS)?;
         }
         Ok(())
