@@ -667,6 +667,11 @@ async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
             new_service(json!({ "description": " \u{200b}\u{202e} " })),
             "description",
         ),
+        // Enterprise numbers with a wrong check digit, or none at all.
+        (new_organization(json!({ "kboNumber": "0207.437.469" })), "kboNumber"),
+        (new_organization(json!({ "kboNumber": "0207.437.486" })), "kboNumber"),
+        (new_organization(json!({ "kboNumber": "0000.000.000" })), "kboNumber"),
+        (new_organization(json!({ "kboNumber": "2207.437.468" })), "kboNumber"),
     ];
     let before = writes(&app).await;
     for ((query, variables), field) in cases {
@@ -723,6 +728,12 @@ async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
                 input: { name: \"\\u202e\\u202c\" }) { version } }",
             json!({ "id": organization, "v": organization_version }),
             "name",
+        ),
+        (
+            "mutation($id: ID!, $v: Int!) { updateOrganization(id: $id, version: $v,
+                input: { kboNumber: \"0207.437.469\" }) { version } }",
+            json!({ "id": organization, "v": organization_version }),
+            "kboNumber",
         ),
         (
             "mutation($id: ID!, $v: Int!) { updateLocation(id: $id, version: $v,

@@ -131,7 +131,7 @@ async fn a_belgian_directory_imports_whole_and_is_found_at_once() {
         .unwrap()
         .expect("organization imported");
     assert_eq!(organization.kind, OrganizationKind::VolunteerGroup);
-    assert_eq!(organization.kbo_number.as_deref(), Some("0123.456.789"));
+    assert_eq!(organization.kbo_number.as_deref(), Some("0123.456.749"));
     assert_eq!(organization.phone.as_deref(), Some("+32 53 00 00 42"));
 
     let place = location_by_external_id(&db, LOCATION).await;

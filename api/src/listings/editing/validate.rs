@@ -223,17 +223,32 @@ pub fn coordinates(
     Ok(())
 }
 
-/// A Belgian enterprise number (KBO/BCE): ten digits, written as 0123.456.789 or 0123456789.
+/// A Belgian enterprise number (KBO/BCE), written as 0123.456.749 or 0123456749: ten
+/// digits, the first 0 or 1, the last two a check on the first eight (97 minus their
+/// remainder by 97), so that a mistyped digit is caught.
 pub fn kbo_number(value: Option<&str>) -> Result<(), ListingsError> {
     let Some(number) = value.filter(|k| !k.trim().is_empty()) else {
         return Ok(());
     };
     let digits: String = number.chars().filter(char::is_ascii_digit).collect();
     let allowed = number.chars().all(|c| c.is_ascii_digit() || " .".contains(c));
-    if !allowed || digits.len() != 10 {
+    if number.chars().count() > 20 {
+        return invalid("kboNumber", "is longer than an enterprise number such as 0207.437.468");
+    }
+    if !(allowed && digits.len() == 10 && digits.starts_with(['0', '1'])) {
         return invalid(
             "kboNumber",
-            format!("`{number}` is not an enterprise number such as 0207.437.468"),
+            format!("`{number}` is not an enterprise number such as 0207.437.468 (ten digits, starting with 0 or 1)"),
+        );
+    }
+    let (base, check) = digits.split_at(8);
+    let (base, check): (u64, u64) = (base.parse().unwrap_or_default(), check.parse().unwrap_or_default());
+    if base == 0 || 97 - base % 97 != check {
+        return invalid(
+            "kboNumber",
+            format!(
+                "`{number}` is not a valid enterprise number: its last two digits do not match the first eight; check it in the KBO public search"
+            ),
         );
     }
     Ok(())
@@ -244,11 +259,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kbo_numbers_have_ten_digits() {
+    fn kbo_numbers_have_ten_digits_and_a_right_check() {
         assert!(kbo_number(Some("0207.437.468")).is_ok());
         assert!(kbo_number(Some("0207437468")).is_ok());
+        assert!(kbo_number(Some("0207 437 468")).is_ok());
+        assert!(kbo_number(Some("0123.456.749")).is_ok());
         assert!(kbo_number(Some("207.437.468")).is_err());
         assert!(kbo_number(Some("BE0207437468")).is_err());
+        assert!(kbo_number(Some("0207.437.469")).is_err(), "a wrong check");
+        assert!(kbo_number(Some("0207.437.486")).is_err(), "two digits swapped");
+        assert!(kbo_number(Some("0000.000.000")).is_err(), "all zeros");
+        assert!(kbo_number(Some("0000.000.097")).is_err(), "zero with its check");
+        assert!(kbo_number(Some("2207.437.4xx")).is_err());
+        assert!(kbo_number(Some("2000.000.068")).is_err(), "starts with 2");
     }
 
     #[test]
