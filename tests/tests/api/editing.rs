@@ -672,6 +672,19 @@ async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
         (new_organization(json!({ "kboNumber": "0207.437.486" })), "kboNumber"),
         (new_organization(json!({ "kboNumber": "0000.000.000" })), "kboNumber"),
         (new_organization(json!({ "kboNumber": "2207.437.468" })), "kboNumber"),
+        // Addresses no one can type.
+        (
+            new_organization(json!({ "website": format!("https://dender.example/{}", "a".repeat(4_995)) })),
+            "website",
+        ),
+        (
+            new_service(json!({ "url": format!("https://dender.example/{}", "a".repeat(4_995)) })),
+            "url",
+        ),
+        (
+            new_organization(json!({ "email": format!("{}@dender.example", "a".repeat(250)) })),
+            "email",
+        ),
     ];
     let before = writes(&app).await;
     for ((query, variables), field) in cases {
@@ -897,4 +910,23 @@ async fn names_are_stored_without_bidi_controls_or_zero_width_padding() {
         persian["data"]["createOrganization"]["name"], "خانه\u{200c}ها",
         "{persian:#}"
     );
+}
+
+#[tokio::test]
+async fn a_refused_web_address_is_not_repeated_in_the_message() {
+    let app = spawn_app().await;
+    let admin = account(&app, "admin@x.org", Role::Admin, None, None).await;
+    let website = format!("https://dender.example/{}", "a".repeat(4_995));
+    assert_eq!(website.chars().count(), 5_018);
+    let refused = app
+        .graphql_as(
+            Some(&admin),
+            "mutation($input: NewOrganizationInput!) { createOrganization(input: $input) { id } }",
+            json!({ "input": { "name": "Lange link", "kind": "NGO", "website": website } }),
+        )
+        .await;
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "website", "{refused:#}");
+    let message = refused["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("2000 characters"), "{message}");
+    assert!(message.len() < 300, "{message}");
 }

@@ -6,6 +6,12 @@ use crate::reference::ReferenceData;
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_TEXT_CHARS: usize = 5_000;
+/// Longer web addresses break browsers and link checkers; nobody types one.
+pub const MAX_URL_CHARS: usize = 2_000;
+/// The most an email address can be (RFC 5321's path limit).
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// Room for a number with its country code, spaces and an extension.
+pub const MAX_PHONE_CHARS: usize = 40;
 
 /// Belgium and the Netherlands, each as a latitude/longitude box: what the map covers.
 const COUNTRY_BOXES: [(&str, [f64; 4]); 2] = [
@@ -127,6 +133,10 @@ pub fn optional_text(field: &'static str, value: Option<&str>, max_chars: usize)
 
 pub fn email(field: &'static str, value: Option<&str>) -> Result<(), ListingsError> {
     match value.filter(|e| !e.trim().is_empty()) {
+        Some(email) if email.chars().count() > MAX_EMAIL_CHARS => invalid(
+            field,
+            format!("is longer than {MAX_EMAIL_CHARS} characters, the most an email address has"),
+        ),
         Some(email) if !crate::auth::looks_like_email(email) => {
             invalid(field, format!("`{email}` is not an email address"))
         }
@@ -138,6 +148,12 @@ pub fn phone(field: &'static str, value: Option<&str>) -> Result<(), ListingsErr
     let Some(phone) = value.filter(|p| !p.trim().is_empty()) else {
         return Ok(());
     };
+    if phone.chars().count() > MAX_PHONE_CHARS {
+        return invalid(
+            field,
+            format!("is longer than {MAX_PHONE_CHARS} characters: give one phone number such as +32 53 00 00 10"),
+        );
+    }
     if !crate::auth::looks_like_phone(phone) {
         return invalid(
             field,
@@ -149,6 +165,12 @@ pub fn phone(field: &'static str, value: Option<&str>) -> Result<(), ListingsErr
 
 pub fn url(field: &'static str, value: Option<&str>) -> Result<(), ListingsError> {
     match value.filter(|u| !u.trim().is_empty()) {
+        Some(url) if url.chars().count() > MAX_URL_CHARS => invalid(
+            field,
+            format!(
+                "is longer than {MAX_URL_CHARS} characters: give the address of the organization's or service's page, without tracking parameters"
+            ),
+        ),
         Some(url)
             if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) =>
         {
@@ -304,6 +326,18 @@ mod tests {
         assert_eq!(tidy_name("\u{2067}مركز\u{2069}"), "مركز");
         assert_eq!(tidy_name("می\u{200c}خواهم"), "می\u{200c}خواهم");
         assert_eq!(tidy_name("(ABC)\u{200f}"), "(ABC)\u{200f}", "a direction mark stays");
+    }
+
+    #[test]
+    fn addresses_have_a_sane_length() {
+        let long = format!("https://example.org/{}", "a".repeat(5_000));
+        assert!(url("url", Some(&long)).is_err());
+        assert!(url("url", Some(&format!("https://example.org/{}", "a".repeat(1_900)))).is_ok());
+        let email_address = format!("{}@example.org", "a".repeat(250));
+        assert!(
+            matches!(email("email", Some(&email_address)), Err(ListingsError::Invalid(_, why)) if !why.contains("aaaa"))
+        );
+        assert!(phone("phone", Some(&format!("+32 53{}00 00 10", " ".repeat(40)))).is_err());
     }
 
     #[test]
