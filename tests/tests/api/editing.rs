@@ -685,6 +685,13 @@ async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
             new_organization(json!({ "email": format!("{}@dender.example", "a".repeat(250)) })),
             "email",
         ),
+        // Two circles around one location.
+        (
+            new_service(json!({ "area": { "radius": [
+                { "locationId": location_id("ocmw-aalst-sociaal-huis"), "km": 5 },
+                { "locationId": location_id("ocmw-aalst-sociaal-huis"), "km": 10 }] } })),
+            "area",
+        ),
     ];
     let before = writes(&app).await;
     for ((query, variables), field) in cases {
@@ -718,6 +725,12 @@ async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
         (
             "mutation($id: ID!, $v: Int!) { setServiceArea(id: $id, version: $v, area: {}) { version } }",
             json!({ "id": service_id(SERVICE), "v": version }),
+            "area",
+        ),
+        (
+            "mutation($id: ID!, $v: Int!, $l: ID!) { setServiceArea(id: $id, version: $v, area: {
+                radius: [{ locationId: $l, km: 5 }, { locationId: $l, km: 15 }] }) { version } }",
+            json!({ "id": service_id(SERVICE), "v": version, "l": location_id("ocmw-aalst-sociaal-huis") }),
             "area",
         ),
         (

@@ -636,7 +636,20 @@ impl ServiceRecord {
                 "must say where the service accepts people from: national, regions, provinces, municipalities or a radius around one of its locations",
             );
         }
+        let mut centres: Vec<(&String, f64)> = Vec::new();
         for part in &self.area {
+            if let AreaPart::Radius { location_id, km } = part {
+                // Two circles around one place: which one holds is anyone's guess.
+                if let Some((_, other)) = centres.iter().find(|(centre, _)| *centre == location_id) {
+                    return invalid(
+                        "area",
+                        format!(
+                            "has two radius areas around location `{location_id}` ({other} km and {km} km): give one radius per location"
+                        ),
+                    );
+                }
+                centres.push((location_id, *km));
+            }
             let known = match part {
                 AreaPart::National => true,
                 AreaPart::Region(code) => reference.region(code).is_some(),
