@@ -158,6 +158,12 @@ pub async fn update_location(
                 "you may not move a location out of your municipalities".to_owned(),
             ));
         }
+        // Nothing changes: nothing is written, and the version stays for other editors.
+        let mut stored = current.clone();
+        tidy(&mut stored);
+        if updated == stored {
+            return Ok(current);
+        }
         let now = Utc::now();
         updated.version = current.version + 1;
         updated.updated_at = now;

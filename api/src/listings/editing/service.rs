@@ -334,9 +334,13 @@ pub async fn set_service_capacity(
     maximum: Option<i32>,
 ) -> Result<service::Model, ListingsError> {
     edit_service(db, reference, viewer, id, Some(version), "update", |record| {
-        record.service.capacity_available = available;
-        record.service.capacity_maximum = maximum;
-        record.service.capacity_updated_at = Some(Utc::now());
+        let s = &mut record.service;
+        // The same figures again change nothing: `capacity_updated_at` says when they last
+        // changed (`verifyService` says the listing is still right).
+        if (s.capacity_available, s.capacity_maximum) != (available, maximum) {
+            (s.capacity_available, s.capacity_maximum) = (available, maximum);
+            s.capacity_updated_at = Some(Utc::now());
+        }
         Ok(())
     })
     .await
@@ -397,12 +401,16 @@ async fn try_edit_service(
     {
         return Err(ListingsError::Conflict(current.version));
     }
-    let before = ServiceRecord::load(&txn, current).await?;
+    let before = ServiceRecord::load(&txn, current.clone()).await?;
     let mut after = before.clone();
     change(&mut after)?;
     after.tidy();
     after.validate(reference)?;
     check_locations(&txn, &after).await?;
+    // Nothing changes: nothing is written, and the version stays for other editors.
+    if after == before {
+        return Ok(current);
+    }
     let now = Utc::now();
     after.service.version = before.service.version + 1;
     after.service.updated_at = now;
