@@ -1,15 +1,18 @@
 //! The HSDS 3.0 API under `/hsds/` (`schema/openapi.json` of the specification): read-only,
 //! open to every origin, paged in the specification's `Page` shape, filters combined with
-//! AND. Bad parameters are `400` with `{"error": …}`, unknown ids `404`.
+//! AND. Every error is `{"error": …}`, readable from any origin like every answer: a bad
+//! parameter is `400`, an unknown id or path `404`, a method other than GET, HEAD or
+//! OPTIONS `405`. A CORS preflight (`OPTIONS`) is `204`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::handler::Handler;
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, any, get};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{location, organization, search_key, service, service_domain, service_location};
 use sea_orm::sea_query::Query as Sql;
@@ -29,6 +32,11 @@ const DEFAULT_PER_PAGE: u64 = 50;
 const MAX_PER_PAGE: u64 = 500;
 /// The most search hits a `search` filter considers.
 const MAX_SEARCH_HITS: usize = 1_000;
+/// What the API answers to: it only reads.
+const ALLOWED_METHODS: &str = "GET, HEAD, OPTIONS";
+/// Request headers a browser may send cross-origin. `Authorization` is accepted (and ignored:
+/// the API is public) so that clients that always send one are not refused.
+const ALLOWED_HEADERS: &str = "Accept, Accept-Language, Authorization, Content-Type, If-Modified-Since, If-None-Match";
 /// The published OpenAPI description of this API (the specification's, unchanged).
 const OPENAPI: &str = include_str!("../../hsds-3.0/openapi.json");
 
@@ -39,23 +47,86 @@ pub struct HsdsState {
     pub search: Arc<SearchIndex>,
 }
 
-/// The HSDS routes, all under `/hsds`.
+/// The HSDS routes, all under `/hsds`. Any other path under `/hsds/` is the API's own JSON
+/// `404`; the rest of the server keeps its own fallback.
 pub fn router(state: HsdsState) -> Router {
     Router::new()
-        .route("/hsds", get(base))
-        .route("/hsds/", get(base))
-        .route("/hsds/openapi.json", get(openapi))
-        .route("/hsds/services", get(services))
-        .route("/hsds/services/{id}", get(service_by_id))
-        .route("/hsds/organizations", get(organizations))
-        .route("/hsds/organizations/{id}", get(organization_by_id))
-        .route("/hsds/taxonomies", get(taxonomies))
-        .route("/hsds/taxonomies/{id}", get(taxonomy_by_id))
-        .route("/hsds/taxonomy_terms", get(taxonomy_terms))
-        .route("/hsds/taxonomy_terms/{id}", get(taxonomy_term_by_id))
-        .route("/hsds/service_at_locations", get(service_at_locations))
-        .route("/hsds/service_at_locations/{id}", get(service_at_location_by_id))
+        .route("/hsds", endpoint(base))
+        .route("/hsds/", endpoint(base))
+        .route("/hsds/openapi.json", endpoint(openapi))
+        .route("/hsds/services", endpoint(services))
+        .route("/hsds/services/{id}", endpoint(service_by_id))
+        .route("/hsds/organizations", endpoint(organizations))
+        .route("/hsds/organizations/{id}", endpoint(organization_by_id))
+        .route("/hsds/taxonomies", endpoint(taxonomies))
+        .route("/hsds/taxonomies/{id}", endpoint(taxonomy_by_id))
+        .route("/hsds/taxonomy_terms", endpoint(taxonomy_terms))
+        .route("/hsds/taxonomy_terms/{id}", endpoint(taxonomy_term_by_id))
+        .route("/hsds/service_at_locations", endpoint(service_at_locations))
+        .route("/hsds/service_at_locations/{id}", endpoint(service_at_location_by_id))
+        .route("/hsds/{*path}", any(unknown_path))
         .with_state(state)
+}
+
+/// An endpoint: `handler` for GET (and HEAD), the CORS preflight for OPTIONS, and `405` for
+/// every other method.
+fn endpoint<H, T>(handler: H) -> MethodRouter<HsdsState>
+where
+    H: Handler<T, HsdsState>,
+    T: 'static,
+{
+    get(handler).options(preflight).fallback(method_not_allowed)
+}
+
+/// `{"error": message}` with `status`, readable from any origin.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    open(
+        status,
+        "application/json",
+        json!({ "error": message.into() }).to_string(),
+    )
+}
+
+/// The answer to a CORS preflight: any origin may read with GET.
+async fn preflight() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(ALLOWED_METHODS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(ALLOWED_HEADERS),
+    );
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    response
+}
+
+async fn method_not_allowed(method: Method) -> Response {
+    let mut response = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("the HSDS API only reads: use GET (or HEAD, or OPTIONS for a preflight), not {method}"),
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS));
+    response
+}
+
+/// A path under `/hsds/` that is no endpoint (a preflight for it is answered all the same).
+async fn unknown_path(method: Method, uri: Uri) -> Response {
+    if method == Method::OPTIONS {
+        return preflight().await;
+    }
+    let path: String = uri.path().chars().take(200).collect();
+    error(
+        StatusCode::NOT_FOUND,
+        format!(
+            "`{path}` is no endpoint of this HSDS API: see /hsds/openapi.json for /services, /organizations, /taxonomies, /taxonomy_terms and /service_at_locations"
+        ),
+    )
 }
 
 /// The query parameters of the list endpoints; each endpoint reads those it defines.
