@@ -1,15 +1,16 @@
 //! The HSDS 3.0 API under `/hsds/` (`schema/openapi.json` of the specification): read-only,
 //! open to every origin, paged in the specification's `Page` shape, filters combined with
 //! AND. Every error is `{"error": …}`, readable from any origin like every answer: a bad
-//! parameter is `400`, an unknown id or path `404`, a method other than GET, HEAD or
-//! OPTIONS `405`. A CORS preflight (`OPTIONS`) is `204`.
+//! parameter (or one given twice) is `400`, an unknown id or path `404`, a method other
+//! than GET, HEAD or OPTIONS `405`. A CORS preflight (`OPTIONS`) is `204`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::handler::Handler;
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get};
@@ -19,7 +20,6 @@ use sea_orm::sea_query::Query as Sql;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::HsdsError;
@@ -129,8 +129,39 @@ async fn unknown_path(method: Method, uri: Uri) -> Response {
     )
 }
 
+/// The id in a path such as `/hsds/services/{id}`.
+pub struct Id(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = HsdsError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| Id(id))
+            .map_err(|_| {
+                HsdsError::BadParameter(
+                    "id",
+                    "in the path is not text: its percent-encoding is not UTF-8".to_owned(),
+                )
+            })
+    }
+}
+
+/// The query string, read by hand: each parameter once, each value as text. Parameters the
+/// API does not define are left alone, as HSDS clients may send their own.
+pub struct HsdsQuery(Params);
+
+impl<S: Send + Sync> FromRequestParts<S> for HsdsQuery {
+    type Rejection = HsdsError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Params::parse(parts.uri.query().unwrap_or_default()).map(HsdsQuery)
+    }
+}
+
 /// The query parameters of the list endpoints; each endpoint reads those it defines.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Params {
     search: Option<String>,
     page: Option<String>,
@@ -147,6 +178,69 @@ pub struct Params {
     top_only: Option<String>,
     postcode: Option<String>,
     proximity: Option<String>,
+}
+
+impl Params {
+    /// Reads a query string (`application/x-www-form-urlencoded`).
+    fn parse(query: &str) -> Result<Params, HsdsError> {
+        let mut params = Params::default();
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            // A name that is no text is none of ours.
+            let Ok(key) = decode(key) else { continue };
+            let (name, slot) = match key.as_str() {
+                "search" => ("search", &mut params.search),
+                "page" => ("page", &mut params.page),
+                "per_page" => ("per_page", &mut params.per_page),
+                "format" => ("format", &mut params.format),
+                "taxonomy_term_id" => ("taxonomy_term_id", &mut params.taxonomy_term_id),
+                "taxonomy_id" => ("taxonomy_id", &mut params.taxonomy_id),
+                "organization_id" => ("organization_id", &mut params.organization_id),
+                "modified_after" => ("modified_after", &mut params.modified_after),
+                "minimal" => ("minimal", &mut params.minimal),
+                "full" => ("full", &mut params.full),
+                "full_service" => ("full_service", &mut params.full_service),
+                "parent_id" => ("parent_id", &mut params.parent_id),
+                "top_only" => ("top_only", &mut params.top_only),
+                "postcode" => ("postcode", &mut params.postcode),
+                "proximity" => ("proximity", &mut params.proximity),
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(HsdsError::BadParameter(
+                    name,
+                    "is given more than once: give each parameter once".to_owned(),
+                ));
+            }
+            let value = decode(value).map_err(|_| {
+                HsdsError::BadParameter(name, "is not text: its percent-encoding is not UTF-8".to_owned())
+            })?;
+            *slot = Some(value);
+        }
+        Ok(params)
+    }
+}
+
+/// A query-string part with `+` as a space and `%XX` as a byte; a `%` not followed by two
+/// hex digits stays as it is, as browsers send it.
+fn decode(part: &str) -> Result<String, std::string::FromUtf8Error> {
+    let bytes = part.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
+        match bytes[i] {
+            b'+' => decoded.push(b' '),
+            b'%' if hex(i + 1).is_some() && hex(i + 2).is_some() => {
+                let (high, low) = (hex(i + 1).unwrap_or_default(), hex(i + 2).unwrap_or_default());
+                decoded.push((high * 16 + low) as u8);
+                i += 2;
+            }
+            byte => decoded.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8(decoded)
 }
 
 /// A response any origin may read.
@@ -389,7 +483,7 @@ async fn matching_services(
     Ok((found, total))
 }
 
-async fn services(State(state): State<HsdsState>, Query(params): Query<Params>) -> Result<Response, HsdsError> {
+async fn services(State(state): State<HsdsState>, HsdsQuery(params): HsdsQuery) -> Result<Response, HsdsError> {
     let paging = Paging::of(&params)?;
     let stream = wants_ndjson(&params)?;
     let minimal = flag("minimal", &params.minimal)?;
@@ -424,7 +518,7 @@ async fn services(State(state): State<HsdsState>, Query(params): Query<Params>) 
     })
 }
 
-async fn service_by_id(State(state): State<HsdsState>, Path(id): Path<String>) -> Result<Response, HsdsError> {
+async fn service_by_id(State(state): State<HsdsState>, Id(id): Id) -> Result<Response, HsdsError> {
     let not_found = || HsdsError::NotFound("service", id.clone());
     let key = record_id::<service::Entity>(&state.db, &id, service::Column::Id, service::Column::ExternalId)
         .await?
@@ -437,7 +531,7 @@ async fn service_by_id(State(state): State<HsdsState>, Path(id): Path<String>) -
     Ok(ok(catalog.service(&found, Form::Full)))
 }
 
-async fn organizations(State(state): State<HsdsState>, Query(params): Query<Params>) -> Result<Response, HsdsError> {
+async fn organizations(State(state): State<HsdsState>, HsdsQuery(params): HsdsQuery) -> Result<Response, HsdsError> {
     let paging = Paging::of(&params)?;
     let stream = wants_ndjson(&params)?;
     let full_services = flag("full_service", &params.full_service)?;
@@ -478,8 +572,8 @@ async fn organizations(State(state): State<HsdsState>, Query(params): Query<Para
 
 async fn organization_by_id(
     State(state): State<HsdsState>,
-    Path(id): Path<String>,
-    Query(params): Query<Params>,
+    Id(id): Id,
+    HsdsQuery(params): HsdsQuery,
 ) -> Result<Response, HsdsError> {
     let not_found = || HsdsError::NotFound("organization", id.clone());
     let key = record_id::<organization::Entity>(
@@ -499,7 +593,7 @@ async fn organization_by_id(
     Ok(ok(catalog.organization(&found, Form::Full, full_services)))
 }
 
-async fn taxonomies(Query(params): Query<Params>) -> Result<Response, HsdsError> {
+async fn taxonomies(HsdsQuery(params): HsdsQuery) -> Result<Response, HsdsError> {
     let paging = Paging::of(&params)?;
     let all = vec![documents::taxonomy()];
     if wants_ndjson(&params)? {
@@ -514,7 +608,7 @@ async fn taxonomies(Query(params): Query<Params>) -> Result<Response, HsdsError>
     Ok(ok(paging.page(total, contents)))
 }
 
-async fn taxonomy_by_id(Path(id): Path<String>) -> Result<Response, HsdsError> {
+async fn taxonomy_by_id(Id(id): Id) -> Result<Response, HsdsError> {
     if id == documents::taxonomy_id() {
         Ok(ok(documents::taxonomy()))
     } else {
@@ -522,7 +616,7 @@ async fn taxonomy_by_id(Path(id): Path<String>) -> Result<Response, HsdsError> {
     }
 }
 
-async fn taxonomy_terms(State(state): State<HsdsState>, Query(params): Query<Params>) -> Result<Response, HsdsError> {
+async fn taxonomy_terms(State(state): State<HsdsState>, HsdsQuery(params): HsdsQuery) -> Result<Response, HsdsError> {
     let paging = Paging::of(&params)?;
     let top_only = flag("top_only", &params.top_only)?;
     let needle = params
@@ -559,7 +653,7 @@ async fn taxonomy_terms(State(state): State<HsdsState>, Query(params): Query<Par
     Ok(ok(paging.page(total, contents)))
 }
 
-async fn taxonomy_term_by_id(State(state): State<HsdsState>, Path(id): Path<String>) -> Result<Response, HsdsError> {
+async fn taxonomy_term_by_id(State(state): State<HsdsState>, Id(id): Id) -> Result<Response, HsdsError> {
     state
         .reference
         .domains()
@@ -583,7 +677,7 @@ fn pairs(services: &[service::Model], catalog: &Catalog<'_>) -> Vec<(service::Mo
 
 async fn service_at_locations(
     State(state): State<HsdsState>,
-    Query(params): Query<Params>,
+    HsdsQuery(params): HsdsQuery,
 ) -> Result<Response, HsdsError> {
     let paging = Paging::of(&params)?;
     let stream = wants_ndjson(&params)?;
@@ -667,10 +761,7 @@ async fn service_at_locations(
     })
 }
 
-async fn service_at_location_by_id(
-    State(state): State<HsdsState>,
-    Path(id): Path<String>,
-) -> Result<Response, HsdsError> {
+async fn service_at_location_by_id(State(state): State<HsdsState>, Id(id): Id) -> Result<Response, HsdsError> {
     // Its id is derived from the service's and the location's; find the pair that gives it.
     let links = service_location::Entity::find().all(&state.db).await?;
     let service_ids: HashSet<String> = links.iter().map(|l| l.service_id.clone()).collect();

@@ -537,6 +537,35 @@ async fn a_cors_preflight_is_answered_with_the_methods_and_headers_allowed() {
 }
 
 #[tokio::test]
+async fn a_repeated_or_undecodable_parameter_is_a_json_400_naming_it() {
+    let app = spawn_app().await;
+    for (path, parameter) in [
+        ("/hsds/services?page=1&page=2", "page"),
+        ("/hsds/services?per_page=10&per_page=10", "per_page"),
+        ("/hsds/organizations?search=a&full=true&search=b", "search"),
+        ("/hsds/service_at_locations?postcode=9300&postcode=9000", "postcode"),
+        ("/hsds/taxonomy_terms?top_only=true&top_only=false", "top_only"),
+        ("/hsds/services?search=%FF%FE", "search"),
+        ("/hsds/services/%FF", "id"),
+        ("/hsds/organizations/%C3%28", "id"),
+        ("/hsds/services?page=x", "page"),
+    ] {
+        let (status, headers, body) = send(reqwest::Method::GET, &app, path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        let message = assert_documented_error(path, &headers, &body);
+        assert!(message.starts_with(&format!("`{parameter}`")), "{path}: {message}");
+    }
+    // Parameters the API does not define are still left alone, and `+` is a space.
+    let (status, _, body) = send(
+        reqwest::Method::GET,
+        &app,
+        "/hsds/services?utm_source=x&utm_source=y&search=huur+waarborg",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
 async fn an_unknown_path_under_hsds_is_a_json_404_and_other_methods_a_json_405() {
     let app = spawn_app().await;
     for path in [
