@@ -32,6 +32,9 @@ const DEFAULT_PER_PAGE: u64 = 50;
 const MAX_PER_PAGE: u64 = 500;
 /// The most search hits a `search` filter considers.
 const MAX_SEARCH_HITS: usize = 1_000;
+/// The widest `proximity`, in metres: from any Belgian postcode, further than the map
+/// reaches.
+const MAX_PROXIMITY_METRES: f64 = 500_000.0;
 /// What the API answers to: it only reads.
 const ALLOWED_METHODS: &str = "GET, HEAD, OPTIONS";
 /// Request headers a browser may send cross-origin. `Authorization` is accepted (and ignored:
@@ -690,18 +693,25 @@ async fn service_at_locations(
     let postcode = params.postcode.as_deref().map(str::trim).filter(|p| !p.is_empty());
     let proximity = match params.proximity.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         None => None,
+        // `inf`, `NaN` and `1e999` are numbers to Rust, not distances.
         Some(text) => match text.parse::<f64>() {
-            Ok(meters) if meters > 0.0 && postcode.is_some() => Some(meters),
-            Ok(_) if postcode.is_none() => {
-                return Err(HsdsError::BadParameter(
-                    "proximity",
-                    "needs a postcode to measure from".to_owned(),
-                ));
+            Ok(metres) if metres.is_finite() && metres > 0.0 && metres <= MAX_PROXIMITY_METRES => {
+                if postcode.is_none() {
+                    return Err(HsdsError::BadParameter(
+                        "proximity",
+                        "needs a postcode to measure from".to_owned(),
+                    ));
+                }
+                Some(metres)
             }
             _ => {
+                let shown: String = text.chars().take(40).collect();
                 return Err(HsdsError::BadParameter(
                     "proximity",
-                    format!("must be meters above 0, got `{text}`"),
+                    format!(
+                        "must be a distance in metres above 0 and at most {}, got `{shown}`",
+                        MAX_PROXIMITY_METRES as u64
+                    ),
                 ));
             }
         },

@@ -592,3 +592,24 @@ async fn an_unknown_path_under_hsds_is_a_json_404_and_other_methods_a_json_405()
         assert_eq!(headers["allow"], "GET, HEAD, OPTIONS");
     }
 }
+
+#[tokio::test]
+async fn proximity_must_be_a_finite_distance_within_reach() {
+    let app = spawn_app().await;
+    for proximity in [
+        "inf", "-inf", "infinity", "NaN", "1e999", "-5", "0", "500001", "1e12", "3km",
+    ] {
+        let path = format!("/hsds/service_at_locations?postcode=9300&proximity={proximity}");
+        let (status, headers, body) = send(reqwest::Method::GET, &app, &path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        let message = assert_documented_error(&path, &headers, &body);
+        assert!(message.starts_with("`proximity`"), "{path}: {message}");
+    }
+    let (status, _, body) = send(
+        reqwest::Method::GET,
+        &app,
+        "/hsds/service_at_locations?postcode=9300&proximity=500000",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
