@@ -24,7 +24,7 @@ pub use live::{ReferralChange, ReferralFeed};
 pub use statistics::{StatisticsRow, statistics};
 
 use crate::auth::{AuthError, Viewer};
-use crate::listings::editing::validate::is_blank;
+use crate::listings::editing::validate::{MAX_PHONE_CHARS, is_blank};
 use crate::reference::{ReferenceData, ReferenceError};
 use crate::relay::{PageRequest, RelayError};
 
@@ -204,10 +204,13 @@ pub async fn create_referral(
                 "is kept only when the service calls the family (contactVia: PHONE): leave it out",
             );
         }
-        (ContactVia::Phone, Some(phone)) if !crate::auth::looks_like_phone(phone) => {
+        (ContactVia::Phone, Some(phone))
+            if phone.chars().count() > MAX_PHONE_CHARS || !crate::auth::looks_like_phone(phone) =>
+        {
+            // The family's number is not repeated: no referral content in error messages.
             return invalid(
                 "contactPhone",
-                format!("`{phone}` is not a phone number such as +32 470 12 34 56"),
+                format!("is not a phone number such as +32 470 12 34 56 (at most {MAX_PHONE_CHARS} characters)"),
             );
         }
         _ => {}
