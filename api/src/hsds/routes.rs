@@ -1,22 +1,25 @@
 //! The HSDS 3.0 API under `/hsds/` (`schema/openapi.json` of the specification): read-only,
 //! open to every origin, paged in the specification's `Page` shape, filters combined with
-//! AND. Bad parameters are `400` with `{"error": …}`, unknown ids `404`.
+//! AND. Every error is `{"error": …}`, readable from any origin like every answer: a bad
+//! parameter (or one given twice) is `400`, an unknown id or path `404`, a method other
+//! than GET, HEAD or OPTIONS `405`. A CORS preflight (`OPTIONS`) is `204`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::handler::Handler;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, any, get};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{location, organization, search_key, service, service_domain, service_location};
 use sea_orm::sea_query::Query as Sql;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::HsdsError;
@@ -29,6 +32,14 @@ const DEFAULT_PER_PAGE: u64 = 50;
 const MAX_PER_PAGE: u64 = 500;
 /// The most search hits a `search` filter considers.
 const MAX_SEARCH_HITS: usize = 1_000;
+/// The widest `proximity`, in metres: from any Belgian postcode, further than the map
+/// reaches.
+const MAX_PROXIMITY_METRES: f64 = 500_000.0;
+/// What the API answers to: it only reads.
+const ALLOWED_METHODS: &str = "GET, HEAD, OPTIONS";
+/// Request headers a browser may send cross-origin. `Authorization` is accepted (and ignored:
+/// the API is public) so that clients that always send one are not refused.
+const ALLOWED_HEADERS: &str = "Accept, Accept-Language, Authorization, Content-Type, If-Modified-Since, If-None-Match";
 /// The published OpenAPI description of this API (the specification's, unchanged).
 const OPENAPI: &str = include_str!("../../hsds-3.0/openapi.json");
 
@@ -39,27 +50,121 @@ pub struct HsdsState {
     pub search: Arc<SearchIndex>,
 }
 
-/// The HSDS routes, all under `/hsds`.
+/// The HSDS routes, all under `/hsds`. Any other path under `/hsds/` is the API's own JSON
+/// `404`; the rest of the server keeps its own fallback.
 pub fn router(state: HsdsState) -> Router {
     Router::new()
-        .route("/hsds", get(base))
-        .route("/hsds/", get(base))
-        .route("/hsds/openapi.json", get(openapi))
-        .route("/hsds/services", get(services))
-        .route("/hsds/services/{id}", get(service_by_id))
-        .route("/hsds/organizations", get(organizations))
-        .route("/hsds/organizations/{id}", get(organization_by_id))
-        .route("/hsds/taxonomies", get(taxonomies))
-        .route("/hsds/taxonomies/{id}", get(taxonomy_by_id))
-        .route("/hsds/taxonomy_terms", get(taxonomy_terms))
-        .route("/hsds/taxonomy_terms/{id}", get(taxonomy_term_by_id))
-        .route("/hsds/service_at_locations", get(service_at_locations))
-        .route("/hsds/service_at_locations/{id}", get(service_at_location_by_id))
+        .route("/hsds", endpoint(base))
+        .route("/hsds/", endpoint(base))
+        .route("/hsds/openapi.json", endpoint(openapi))
+        .route("/hsds/services", endpoint(services))
+        .route("/hsds/services/{id}", endpoint(service_by_id))
+        .route("/hsds/organizations", endpoint(organizations))
+        .route("/hsds/organizations/{id}", endpoint(organization_by_id))
+        .route("/hsds/taxonomies", endpoint(taxonomies))
+        .route("/hsds/taxonomies/{id}", endpoint(taxonomy_by_id))
+        .route("/hsds/taxonomy_terms", endpoint(taxonomy_terms))
+        .route("/hsds/taxonomy_terms/{id}", endpoint(taxonomy_term_by_id))
+        .route("/hsds/service_at_locations", endpoint(service_at_locations))
+        .route("/hsds/service_at_locations/{id}", endpoint(service_at_location_by_id))
+        .route("/hsds/{*path}", any(unknown_path))
         .with_state(state)
 }
 
+/// An endpoint: `handler` for GET (and HEAD), the CORS preflight for OPTIONS, and `405` for
+/// every other method.
+fn endpoint<H, T>(handler: H) -> MethodRouter<HsdsState>
+where
+    H: Handler<T, HsdsState>,
+    T: 'static,
+{
+    get(handler).options(preflight).fallback(method_not_allowed)
+}
+
+/// `{"error": message}` with `status`, readable from any origin.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    open(
+        status,
+        "application/json",
+        json!({ "error": message.into() }).to_string(),
+    )
+}
+
+/// The answer to a CORS preflight: any origin may read with GET.
+async fn preflight() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(ALLOWED_METHODS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(ALLOWED_HEADERS),
+    );
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    response
+}
+
+async fn method_not_allowed(method: Method) -> Response {
+    let mut response = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("the HSDS API only reads: use GET (or HEAD, or OPTIONS for a preflight), not {method}"),
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS));
+    response
+}
+
+/// A path under `/hsds/` that is no endpoint (a preflight for it is answered all the same).
+async fn unknown_path(method: Method, uri: Uri) -> Response {
+    if method == Method::OPTIONS {
+        return preflight().await;
+    }
+    let path: String = uri.path().chars().take(200).collect();
+    error(
+        StatusCode::NOT_FOUND,
+        format!(
+            "`{path}` is no endpoint of this HSDS API: see /hsds/openapi.json for /services, /organizations, /taxonomies, /taxonomy_terms and /service_at_locations"
+        ),
+    )
+}
+
+/// The id in a path such as `/hsds/services/{id}`.
+pub struct Id(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = HsdsError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| Id(id))
+            .map_err(|_| {
+                HsdsError::BadParameter(
+                    "id",
+                    "in the path is not text: its percent-encoding is not UTF-8".to_owned(),
+                )
+            })
+    }
+}
+
+/// The query string, read by hand: each parameter once, each value as text. Parameters the
+/// API does not define are left alone, as HSDS clients may send their own.
+pub struct HsdsQuery(Params);
+
+impl<S: Send + Sync> FromRequestParts<S> for HsdsQuery {
+    type Rejection = HsdsError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Params::parse(parts.uri.query().unwrap_or_default()).map(HsdsQuery)
+    }
+}
+
 /// The query parameters of the list endpoints; each endpoint reads those it defines.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Params {
     search: Option<String>,
     page: Option<String>,
@@ -76,6 +181,69 @@ pub struct Params {
     top_only: Option<String>,
     postcode: Option<String>,
     proximity: Option<String>,
+}
+
+impl Params {
+    /// Reads a query string (`application/x-www-form-urlencoded`).
+    fn parse(query: &str) -> Result<Params, HsdsError> {
+        let mut params = Params::default();
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            // A name that is no text is none of ours.
+            let Ok(key) = decode(key) else { continue };
+            let (name, slot) = match key.as_str() {
+                "search" => ("search", &mut params.search),
+                "page" => ("page", &mut params.page),
+                "per_page" => ("per_page", &mut params.per_page),
+                "format" => ("format", &mut params.format),
+                "taxonomy_term_id" => ("taxonomy_term_id", &mut params.taxonomy_term_id),
+                "taxonomy_id" => ("taxonomy_id", &mut params.taxonomy_id),
+                "organization_id" => ("organization_id", &mut params.organization_id),
+                "modified_after" => ("modified_after", &mut params.modified_after),
+                "minimal" => ("minimal", &mut params.minimal),
+                "full" => ("full", &mut params.full),
+                "full_service" => ("full_service", &mut params.full_service),
+                "parent_id" => ("parent_id", &mut params.parent_id),
+                "top_only" => ("top_only", &mut params.top_only),
+                "postcode" => ("postcode", &mut params.postcode),
+                "proximity" => ("proximity", &mut params.proximity),
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(HsdsError::BadParameter(
+                    name,
+                    "is given more than once: give each parameter once".to_owned(),
+                ));
+            }
+            let value = decode(value).map_err(|_| {
+                HsdsError::BadParameter(name, "is not text: its percent-encoding is not UTF-8".to_owned())
+            })?;
+            *slot = Some(value);
+        }
+        Ok(params)
+    }
+}
+
+/// A query-string part with `+` as a space and `%XX` as a byte; a `%` not followed by two
+/// hex digits stays as it is, as browsers send it.
+fn decode(part: &str) -> Result<String, std::string::FromUtf8Error> {
+    let bytes = part.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
+        match bytes[i] {
+            b'+' => decoded.push(b' '),
+            b'%' if hex(i + 1).is_some() && hex(i + 2).is_some() => {
+                let (high, low) = (hex(i + 1).unwrap_or_default(), hex(i + 2).unwrap_or_default());
+                decoded.push((high * 16 + low) as u8);
+                i += 2;
+            }
+            byte => decoded.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8(decoded)
 }
 
 /// A response any origin may read.
@@ -318,7 +486,7 @@ async fn matching_services(
     Ok((found, total))
 }
 
-async fn services(State(state): State<HsdsState>, Query(params): Query<Params>) -> Result<Response, HsdsError> {
+async fn services(State(state): State<HsdsState>, HsdsQuery(params): HsdsQuery) -> Result<Response, HsdsError> {
     let paging = Paging::of(&params)?;
     let stream = wants_ndjson(&params)?;
     let minimal = flag("minimal", &params.minimal)?;
@@ -353,7 +521,7 @@ async fn services(State(state): State<HsdsState>, Query(params): Query<Params>) 
     })
 }
 
-async fn service_by_id(State(state): State<HsdsState>, Path(id): Path<String>) -> Result<Response, HsdsError> {
+async fn service_by_id(State(state): State<HsdsState>, Id(id): Id) -> Result<Response, HsdsError> {
     let not_found = || HsdsError::NotFound("service", id.clone());
     let key = record_id::<service::Entity>(&state.db, &id, service::Column::Id, service::Column::ExternalId)
         .await?
@@ -366,7 +534,7 @@ async fn service_by_id(State(state): State<HsdsState>, Path(id): Path<String>) -
     Ok(ok(catalog.service(&found, Form::Full)))
 }
 
-async fn organizations(State(state): State<HsdsState>, Query(params): Query<Params>) -> Result<Response, HsdsError> {
+async fn organizations(State(state): State<HsdsState>, HsdsQuery(params): HsdsQuery) -> Result<Response, HsdsError> {
     let paging = Paging::of(&params)?;
     let stream = wants_ndjson(&params)?;
     let full_services = flag("full_service", &params.full_service)?;
@@ -407,8 +575,8 @@ async fn organizations(State(state): State<HsdsState>, Query(params): Query<Para
 
 async fn organization_by_id(
     State(state): State<HsdsState>,
-    Path(id): Path<String>,
-    Query(params): Query<Params>,
+    Id(id): Id,
+    HsdsQuery(params): HsdsQuery,
 ) -> Result<Response, HsdsError> {
     let not_found = || HsdsError::NotFound("organization", id.clone());
     let key = record_id::<organization::Entity>(
@@ -428,7 +596,7 @@ async fn organization_by_id(
     Ok(ok(catalog.organization(&found, Form::Full, full_services)))
 }
 
-async fn taxonomies(Query(params): Query<Params>) -> Result<Response, HsdsError> {
+async fn taxonomies(HsdsQuery(params): HsdsQuery) -> Result<Response, HsdsError> {
     let paging = Paging::of(&params)?;
     let all = vec![documents::taxonomy()];
     if wants_ndjson(&params)? {
@@ -443,7 +611,7 @@ async fn taxonomies(Query(params): Query<Params>) -> Result<Response, HsdsError>
     Ok(ok(paging.page(total, contents)))
 }
 
-async fn taxonomy_by_id(Path(id): Path<String>) -> Result<Response, HsdsError> {
+async fn taxonomy_by_id(Id(id): Id) -> Result<Response, HsdsError> {
     if id == documents::taxonomy_id() {
         Ok(ok(documents::taxonomy()))
     } else {
@@ -451,7 +619,7 @@ async fn taxonomy_by_id(Path(id): Path<String>) -> Result<Response, HsdsError> {
     }
 }
 
-async fn taxonomy_terms(State(state): State<HsdsState>, Query(params): Query<Params>) -> Result<Response, HsdsError> {
+async fn taxonomy_terms(State(state): State<HsdsState>, HsdsQuery(params): HsdsQuery) -> Result<Response, HsdsError> {
     let paging = Paging::of(&params)?;
     let top_only = flag("top_only", &params.top_only)?;
     let needle = params
@@ -488,7 +656,7 @@ async fn taxonomy_terms(State(state): State<HsdsState>, Query(params): Query<Par
     Ok(ok(paging.page(total, contents)))
 }
 
-async fn taxonomy_term_by_id(State(state): State<HsdsState>, Path(id): Path<String>) -> Result<Response, HsdsError> {
+async fn taxonomy_term_by_id(State(state): State<HsdsState>, Id(id): Id) -> Result<Response, HsdsError> {
     state
         .reference
         .domains()
@@ -512,7 +680,7 @@ fn pairs(services: &[service::Model], catalog: &Catalog<'_>) -> Vec<(service::Mo
 
 async fn service_at_locations(
     State(state): State<HsdsState>,
-    Query(params): Query<Params>,
+    HsdsQuery(params): HsdsQuery,
 ) -> Result<Response, HsdsError> {
     let paging = Paging::of(&params)?;
     let stream = wants_ndjson(&params)?;
@@ -525,18 +693,25 @@ async fn service_at_locations(
     let postcode = params.postcode.as_deref().map(str::trim).filter(|p| !p.is_empty());
     let proximity = match params.proximity.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         None => None,
+        // `inf`, `NaN` and `1e999` are numbers to Rust, not distances.
         Some(text) => match text.parse::<f64>() {
-            Ok(meters) if meters > 0.0 && postcode.is_some() => Some(meters),
-            Ok(_) if postcode.is_none() => {
-                return Err(HsdsError::BadParameter(
-                    "proximity",
-                    "needs a postcode to measure from".to_owned(),
-                ));
+            Ok(metres) if metres.is_finite() && metres > 0.0 && metres <= MAX_PROXIMITY_METRES => {
+                if postcode.is_none() {
+                    return Err(HsdsError::BadParameter(
+                        "proximity",
+                        "needs a postcode to measure from".to_owned(),
+                    ));
+                }
+                Some(metres)
             }
             _ => {
+                let shown: String = text.chars().take(40).collect();
                 return Err(HsdsError::BadParameter(
                     "proximity",
-                    format!("must be meters above 0, got `{text}`"),
+                    format!(
+                        "must be a distance in metres above 0 and at most {}, got `{shown}`",
+                        MAX_PROXIMITY_METRES as u64
+                    ),
                 ));
             }
         },
@@ -596,10 +771,7 @@ async fn service_at_locations(
     })
 }
 
-async fn service_at_location_by_id(
-    State(state): State<HsdsState>,
-    Path(id): Path<String>,
-) -> Result<Response, HsdsError> {
+async fn service_at_location_by_id(State(state): State<HsdsState>, Id(id): Id) -> Result<Response, HsdsError> {
     // Its id is derived from the service's and the location's; find the pair that gives it.
     let links = service_location::Entity::find().all(&state.db).await?;
     let service_ids: HashSet<String> = links.iter().map(|l| l.service_id.clone()).collect();

@@ -82,7 +82,8 @@ pub struct ServiceSuggestion {
     pub service: service::Model,
 }
 
-/// `text` trimmed, at most `MAX_TEXT_CHARS` long; `None` when blank.
+/// `text` trimmed, at most `MAX_TEXT_CHARS` long; `None` when blank (or only invisible
+/// characters).
 fn checked_text(field: &'static str, text: &str) -> Result<Option<String>, ListingsError> {
     let text = text.trim();
     // PostgreSQL cannot store NUL in text: refuse it as bad input rather than fail with an
@@ -99,7 +100,8 @@ fn checked_text(field: &'static str, text: &str) -> Result<Option<String>, Listi
             format!("is longer than {MAX_TEXT_CHARS} characters"),
         ));
     }
-    Ok((!text.is_empty()).then(|| text.to_owned()))
+    // Invisible characters alone (a zero-width space, a direction mark) say nothing either.
+    Ok((!super::editing::validate::is_blank(text)).then(|| text.to_owned()))
 }
 
 /// Records a suggested correction to a service, from anyone. Limited per client address;
@@ -113,7 +115,7 @@ pub async fn suggest_change(
     message: &str,
 ) -> Result<ServiceSuggestion, ListingsError> {
     let message = checked_text("message", message)?
-        .ok_or_else(|| ListingsError::Invalid("message", "must not be empty".to_owned()))?;
+        .ok_or_else(|| ListingsError::Invalid("message", super::editing::validate::BLANK.to_owned()))?;
     let service = service::Entity::find_by_id(service_id)
         .one(db)
         .await?

@@ -24,6 +24,7 @@ pub use live::{ReferralChange, ReferralFeed};
 pub use statistics::{StatisticsRow, statistics};
 
 use crate::auth::{AuthError, Viewer};
+use crate::listings::editing::validate::{MAX_PHONE_CHARS, is_blank};
 use crate::reference::{ReferenceData, ReferenceError};
 use crate::relay::{PageRequest, RelayError};
 
@@ -179,7 +180,7 @@ pub async fn create_referral(
         );
     }
     let description = new.need_description.trim();
-    if description.is_empty() {
+    if is_blank(description) {
         return invalid("needDescription", "must say what the family needs");
     }
     check_text("needDescription", description)?;
@@ -203,10 +204,13 @@ pub async fn create_referral(
                 "is kept only when the service calls the family (contactVia: PHONE): leave it out",
             );
         }
-        (ContactVia::Phone, Some(phone)) if !crate::auth::looks_like_phone(phone) => {
+        (ContactVia::Phone, Some(phone))
+            if phone.chars().count() > MAX_PHONE_CHARS || !crate::auth::looks_like_phone(phone) =>
+        {
+            // The family's number is not repeated: no referral content in error messages.
             return invalid(
                 "contactPhone",
-                format!("`{phone}` is not a phone number such as +32 470 12 34 56"),
+                format!("is not a phone number such as +32 470 12 34 56 (at most {MAX_PHONE_CHARS} characters)"),
             );
         }
         _ => {}
@@ -348,7 +352,7 @@ pub async fn update_status(
         (ReferralStatus::Declined, Some(_)) | (_, None) => {}
         (_, Some(_)) => return invalid("reason", "goes with DECLINED only"),
     }
-    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let note = note.map(|n| n.trim().to_owned()).filter(|n| !is_blank(n));
     if let Some(note) = &note {
         check_text("note", note)?;
     }
@@ -402,8 +406,8 @@ pub async fn add_note(
     let account_id = viewer.signed_in()?.account.id.clone();
     let current = readable(db, &organization, id).await?;
     let note = note.trim();
-    if note.is_empty() {
-        return invalid("note", "must not be empty");
+    if is_blank(note) {
+        return invalid("note", crate::listings::editing::validate::BLANK);
     }
     check_text("note", note)?;
     if current.erased_at.is_some() {

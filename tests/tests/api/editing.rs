@@ -15,8 +15,6 @@ const SERVICE: &str = "ocmw-aalst-huurwaarborg";
 const READ: &str = "query($id: ID!) { service(id: $id) { name version status phone lastVerifiedAt verifiedBy } }";
 const UPDATE: &str = "mutation($id: ID!, $version: Int!, $input: ServiceInput!) {
     updateService(id: $id, version: $version, input: $input) { name version } }";
-const STATUS: &str = "mutation($id: ID!, $version: Int!) {
-    setServiceStatus(id: $id, version: $version, status: TEMPORARILY_CLOSED) { status version } }";
 const VERIFY: &str = "mutation($id: ID!) { verifyService(id: $id) { lastVerifiedAt verifiedBy version } }";
 
 pub(crate) fn service_id(key: &str) -> String {
@@ -151,8 +149,9 @@ fn aalst_location(name: &str) -> Value {
             "latitude": 50.9405, "longitude": 4.0385 })
 }
 
-/// Makes `mutation` as `token`; returns the response.
-async fn attempt(app: &TestApp, mutation: &str, token: Option<&str>, admin: &str) -> Value {
+/// Makes `mutation` as `token`; returns the response. Each `turn` changes something else, so
+/// that no attempt repeats the one before (which would change nothing and write nothing).
+async fn attempt(app: &TestApp, mutation: &str, token: Option<&str>, admin: &str, turn: usize) -> Value {
     let service = service_id(SERVICE);
     let location = location_id("ocmw-aalst-sociaal-huis");
     let organization = organization_id("ocmw-aalst");
@@ -164,6 +163,9 @@ async fn attempt(app: &TestApp, mutation: &str, token: Option<&str>, admin: &str
         )
         .await;
     let service_version = versions["service"]["version"].clone();
+    let status = ["TEMPORARILY_CLOSED", "ACTIVE"][turn % 2];
+    let province = ["40000", "20001", "10000"][turn % 3];
+    let interpreter = ["PROFESSIONAL", "SOCIAL", "VOLUNTEER"][turn % 3];
     let (query, variables) = match mutation {
         "createOrganization" => (
             "mutation($input: NewOrganizationInput!) { createOrganization(input: $input) { id } }",
@@ -171,18 +173,20 @@ async fn attempt(app: &TestApp, mutation: &str, token: Option<&str>, admin: &str
                                "location": aalst_location("Ontmoetingscentrum") } }),
         ),
         "updateOrganization" => (
-            "mutation($id: ID!, $v: Int!) { updateOrganization(id: $id, version: $v,
-                input: { phone: \"+32 53 73 20 00\" }) { version } }",
-            json!({ "id": organization, "v": versions["organization"]["version"] }),
+            "mutation($id: ID!, $v: Int!, $phone: String!) { updateOrganization(id: $id, version: $v,
+                input: { phone: $phone }) { version } }",
+            json!({ "id": organization, "v": versions["organization"]["version"],
+                    "phone": format!("+32 53 73 20 0{turn}") }),
         ),
         "createLocation" => (
             NEW_LOCATION,
             json!({ "org": organization, "input": aalst_location("Antenne Werfplein") }),
         ),
         "updateLocation" => (
-            "mutation($id: ID!, $v: Int!) { updateLocation(id: $id, version: $v,
-                input: { openingHours: \"ma–vr 9:00–12:00\" }) { version } }",
-            json!({ "id": location, "v": versions["node"]["version"] }),
+            "mutation($id: ID!, $v: Int!, $hours: String!) { updateLocation(id: $id, version: $v,
+                input: { openingHours: $hours }) { version } }",
+            json!({ "id": location, "v": versions["node"]["version"],
+                    "hours": format!("ma–vr 9:00–12:0{turn}") }),
         ),
         "deleteLocation" => {
             let spare = app
@@ -205,26 +209,31 @@ async fn attempt(app: &TestApp, mutation: &str, token: Option<&str>, admin: &str
                                "domains": ["housing.search"], "locationIds": [location] } }),
         ),
         "updateService" => (UPDATE, json!({ "id": service, "version": service_version,
-                                             "input": { "phone": "+32 53 11 22 33" } })),
-        "setServiceStatus" => (STATUS, json!({ "id": service, "version": service_version })),
+                                             "input": { "phone": format!("+32 53 11 22 3{turn}") } })),
+        "setServiceStatus" => (
+            "mutation($id: ID!, $version: Int!, $status: ServiceStatus!) {
+                setServiceStatus(id: $id, version: $version, status: $status) { status version } }",
+            json!({ "id": service, "version": service_version, "status": status }),
+        ),
         "setServiceArea" => (
-            "mutation($id: ID!, $v: Int!) { setServiceArea(id: $id, version: $v,
-                area: { municipalityCodes: [\"41002\"], provinceCodes: [\"40000\"] }) { version } }",
-            json!({ "id": service, "v": service_version }),
+            "mutation($id: ID!, $v: Int!, $province: String!) { setServiceArea(id: $id, version: $v,
+                area: { municipalityCodes: [\"41002\"], provinceCodes: [$province] }) { version } }",
+            json!({ "id": service, "v": service_version, "province": province }),
         ),
         "setServiceLanguages" => (
-            "mutation($id: ID!, $v: Int!) { setServiceLanguages(id: $id, version: $v, languages: [
-                { code: \"nl\" }, { code: \"prs\", mode: INTERPRETER, interpreterKind: PROFESSIONAL }]) { version } }",
-            json!({ "id": service, "v": service_version }),
+            "mutation($id: ID!, $v: Int!, $kind: InterpreterKind!) { setServiceLanguages(id: $id, version: $v, languages: [
+                { code: \"nl\" }, { code: \"prs\", mode: INTERPRETER, interpreterKind: $kind }]) { version } }",
+            json!({ "id": service, "v": service_version, "kind": interpreter }),
         ),
         "setServiceTranslations" => (
-            "mutation($id: ID!, $v: Int!) { setServiceTranslations(id: $id, version: $v, translations: [
-                { lang: FR, name: \"Garantie locative\", description: \"Avance de la garantie locative.\" }]) { version } }",
-            json!({ "id": service, "v": service_version }),
+            "mutation($id: ID!, $v: Int!, $name: String!) { setServiceTranslations(id: $id, version: $v, translations: [
+                { lang: FR, name: $name, description: \"Avance de la garantie locative.\" }]) { version } }",
+            json!({ "id": service, "v": service_version, "name": format!("Garantie locative {turn}") }),
         ),
         "setServiceCapacity" => (
-            "mutation($id: ID!, $v: Int!) { setServiceCapacity(id: $id, version: $v, available: 2, maximum: 10) { version } }",
-            json!({ "id": service, "v": service_version }),
+            "mutation($id: ID!, $v: Int!, $available: Int!) {
+                setServiceCapacity(id: $id, version: $v, available: $available, maximum: 10) { version } }",
+            json!({ "id": service, "v": service_version, "available": turn }),
         ),
         "verifyService" => (VERIFY, json!({ "id": service })),
         "auditLog" => (
@@ -242,9 +251,9 @@ async fn every_mutation_is_refused_to_all_but_the_records_own_editors_and_admins
     let viewers = viewers(&app).await;
     let admin = viewers.last().unwrap().1.clone().unwrap();
     for (mutation, allowed) in MATRIX {
-        for (who, token) in &viewers {
+        for (turn, (who, token)) in viewers.iter().enumerate() {
             let before = writes(&app).await;
-            let response = attempt(&app, mutation, token.as_deref(), &admin).await;
+            let response = attempt(&app, mutation, token.as_deref(), &admin, turn).await;
             let after = writes(&app).await;
             if allowed.contains(who) {
                 assert!(response.get("errors").is_none(), "{who} may {mutation}: {response:#}");
@@ -650,6 +659,48 @@ async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
         (new_organization(json!({ "kboNumber": "12345" })), "kboNumber"),
         (new_organization(json!({ "website": "dender.example" })), "website"),
         (new_organization(json!({ "email": "info@" })), "email"),
+        // Names and texts of characters that show nothing: zero-width space, bidi override,
+        // byte-order mark, joiners and isolates, the Hangul filler.
+        (new_organization(json!({ "name": "\u{200b}" })), "name"),
+        (new_organization(json!({ "name": "\u{202e}" })), "name"),
+        (new_organization(json!({ "name": "\u{feff}" })), "name"),
+        (
+            new_organization(json!({ "name": "\u{200d}\u{2066}\u{2069} \u{200e}\u{2060}" })),
+            "name",
+        ),
+        (new_organization(json!({ "name": "\u{3164}" })), "name"),
+        (location(json!({ "name": "\u{200b}\u{200c}" })), "name"),
+        (new_service(json!({ "name": "\u{2060}\u{feff}" })), "name"),
+        (new_service(json!({ "description": "" })), "description"),
+        (
+            new_service(json!({ "description": " \u{200b}\u{202e} " })),
+            "description",
+        ),
+        // Enterprise numbers with a wrong check digit, or none at all.
+        (new_organization(json!({ "kboNumber": "0207.437.469" })), "kboNumber"),
+        (new_organization(json!({ "kboNumber": "0207.437.486" })), "kboNumber"),
+        (new_organization(json!({ "kboNumber": "0000.000.000" })), "kboNumber"),
+        (new_organization(json!({ "kboNumber": "2207.437.468" })), "kboNumber"),
+        // Addresses no one can type.
+        (
+            new_organization(json!({ "website": format!("https://dender.example/{}", "a".repeat(4_995)) })),
+            "website",
+        ),
+        (
+            new_service(json!({ "url": format!("https://dender.example/{}", "a".repeat(4_995)) })),
+            "url",
+        ),
+        (
+            new_organization(json!({ "email": format!("{}@dender.example", "a".repeat(250)) })),
+            "email",
+        ),
+        // Two circles around one location.
+        (
+            new_service(json!({ "area": { "radius": [
+                { "locationId": location_id("ocmw-aalst-sociaal-huis"), "km": 5 },
+                { "locationId": location_id("ocmw-aalst-sociaal-huis"), "km": 10 }] } })),
+            "area",
+        ),
     ];
     let before = writes(&app).await;
     for ((query, variables), field) in cases {
@@ -661,6 +712,13 @@ async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
         );
     }
     let version = current(&app).await["version"].clone();
+    let versions = app
+        .data(
+            "query($o: ID!, $l: ID!) { organization(id: $o) { version } node(id: $l) { ... on Location { version } } }",
+            json!({ "o": organization, "l": location_id("ocmw-aalst-sociaal-huis") }),
+        )
+        .await;
+    let (organization_version, location_version) = (&versions["organization"]["version"], &versions["node"]["version"]);
     for (query, variables, field) in [
         (
             "mutation($id: ID!, $v: Int!) { setServiceCapacity(id: $id, version: $v, available: 12, maximum: 10) { version } }",
@@ -677,6 +735,46 @@ async fn bad_listings_are_refused_naming_the_field_and_nothing_is_written() {
             "mutation($id: ID!, $v: Int!) { setServiceArea(id: $id, version: $v, area: {}) { version } }",
             json!({ "id": service_id(SERVICE), "v": version }),
             "area",
+        ),
+        (
+            "mutation($id: ID!, $v: Int!, $l: ID!) { setServiceArea(id: $id, version: $v, area: {
+                radius: [{ locationId: $l, km: 5 }, { locationId: $l, km: 15 }] }) { version } }",
+            json!({ "id": service_id(SERVICE), "v": version, "l": location_id("ocmw-aalst-sociaal-huis") }),
+            "area",
+        ),
+        (
+            "mutation($id: ID!, $v: Int!) { setServiceTranslations(id: $id, version: $v,
+                translations: [{ lang: FR, name: \"Garantie locative\", description: \"\\u200b\" }]) { version } }",
+            json!({ "id": service_id(SERVICE), "v": version }),
+            "translations",
+        ),
+        (
+            UPDATE,
+            json!({ "id": service_id(SERVICE), "version": version, "input": { "description": "" } }),
+            "description",
+        ),
+        (
+            UPDATE,
+            json!({ "id": service_id(SERVICE), "version": version, "input": { "name": "\u{feff}\u{200b}" } }),
+            "name",
+        ),
+        (
+            "mutation($id: ID!, $v: Int!) { updateOrganization(id: $id, version: $v,
+                input: { name: \"\\u202e\\u202c\" }) { version } }",
+            json!({ "id": organization, "v": organization_version }),
+            "name",
+        ),
+        (
+            "mutation($id: ID!, $v: Int!) { updateOrganization(id: $id, version: $v,
+                input: { kboNumber: \"0207.437.469\" }) { version } }",
+            json!({ "id": organization, "v": organization_version }),
+            "kboNumber",
+        ),
+        (
+            "mutation($id: ID!, $v: Int!) { updateLocation(id: $id, version: $v,
+                input: { name: \"\\u200b\" }) { version } }",
+            json!({ "id": location_id("ocmw-aalst-sociaal-huis"), "v": location_version }),
+            "name",
         ),
     ] {
         let response = app.graphql_as(Some(&admin), query, variables).await;
@@ -803,4 +901,168 @@ async fn locations_stay_where_their_editors_may_keep_them() {
         )
         .await;
     assert_eq!(code(&gone), "NOT_FOUND", "a deleted location's trail is for admins");
+}
+
+#[tokio::test]
+async fn names_are_stored_without_bidi_controls_or_zero_width_padding() {
+    let app = spawn_app().await;
+    let admin = account(&app, "admin@x.org", Role::Admin, None, None).await;
+    let create = "mutation($input: NewOrganizationInput!) { createOrganization(input: $input) { name } }";
+    // A right-to-left override would show the rest of the name mirrored in every list.
+    let created = app
+        .graphql_as(
+            Some(&admin),
+            create,
+            json!({ "input": { "name": "\u{feff}Vluchtelingenwerk \u{202e}Dender\u{202c}\u{200b}", "kind": "NGO" } }),
+        )
+        .await;
+    assert_eq!(
+        created["data"]["createOrganization"]["name"], "Vluchtelingenwerk Dender",
+        "{created:#}"
+    );
+    // A Persian name keeps the zero-width non-joiner it is written with.
+    let persian = app
+        .graphql_as(
+            Some(&admin),
+            create,
+            json!({ "input": { "name": "خانه\u{200c}ها", "kind": "INFORMAL" } }),
+        )
+        .await;
+    assert_eq!(
+        persian["data"]["createOrganization"]["name"], "خانه\u{200c}ها",
+        "{persian:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_web_address_is_not_repeated_in_the_message() {
+    let app = spawn_app().await;
+    let admin = account(&app, "admin@x.org", Role::Admin, None, None).await;
+    let website = format!("https://dender.example/{}", "a".repeat(4_995));
+    assert_eq!(website.chars().count(), 5_018);
+    let refused = app
+        .graphql_as(
+            Some(&admin),
+            "mutation($input: NewOrganizationInput!) { createOrganization(input: $input) { id } }",
+            json!({ "input": { "name": "Lange link", "kind": "NGO", "website": website } }),
+        )
+        .await;
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "website", "{refused:#}");
+    let message = refused["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("2000 characters"), "{message}");
+    assert!(message.len() < 300, "{message}");
+}
+
+/// Reads the version of a service, organization or location.
+async fn version_of(app: &TestApp, kind: &str, id: &str) -> i64 {
+    let query = match kind {
+        "service" => "query($id: ID!) { record: service(id: $id) { version } }",
+        "organization" => "query($id: ID!) { record: organization(id: $id) { version } }",
+        _ => "query($id: ID!) { record: node(id: $id) { ... on Location { version } } }",
+    };
+    app.data(query, json!({ "id": id })).await["record"]["version"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_edit_that_changes_nothing_writes_nothing_and_keeps_the_version() {
+    let app = spawn_app().await;
+    let admin = account(&app, "admin@x.org", Role::Admin, None, None).await;
+    let own = account(&app, "own@x.org", Role::OrganizationEditor, None, Some("ocmw-aalst")).await;
+    let service = service_id(SERVICE);
+    let organization = organization_id("ocmw-aalst");
+    let location = location_id("ocmw-aalst-sociaal-huis");
+    // Each edit is made twice: the first may change the record, the second says what it
+    // already says.
+    let edits = [
+        (
+            "service",
+            "mutation($id: ID!, $v: Int!) { edit: updateService(id: $id, version: $v, input: {
+                name: \"Huurwaarborg\", phone: \"+32 53 11 22 33\", url: \"https://demo.example/huur\" }) { version } }",
+        ),
+        (
+            // The same name, spelled with spaces and a zero-width space around it.
+            "service",
+            "mutation($id: ID!, $v: Int!) { edit: updateService(id: $id, version: $v, input: {
+                name: \" Huurwaarborg\\u200b \", cost: FREE }) { version } }",
+        ),
+        (
+            "service",
+            "mutation($id: ID!, $v: Int!) { edit: setServiceStatus(id: $id, version: $v, status: TEMPORARILY_CLOSED) { version } }",
+        ),
+        (
+            "service",
+            "mutation($id: ID!, $v: Int!, $l: ID!) { edit: setServiceArea(id: $id, version: $v, area: {
+                municipalityCodes: [\"41002\"], radius: [{ locationId: $l, km: 12 }] }) { version } }",
+        ),
+        (
+            "service",
+            "mutation($id: ID!, $v: Int!) { edit: setServiceLanguages(id: $id, version: $v, languages: [
+                { code: \"nl\" }, { code: \"fa-AF\", mode: INTERPRETER, interpreterKind: SOCIAL }]) { version } }",
+        ),
+        (
+            "service",
+            "mutation($id: ID!, $v: Int!) { edit: setServiceTranslations(id: $id, version: $v, translations: [
+                { lang: FR, name: \"Garantie locative\", description: \"Avance de la garantie locative.\" }]) { version } }",
+        ),
+        (
+            "service",
+            "mutation($id: ID!, $v: Int!) { edit: setServiceCapacity(id: $id, version: $v, available: 2, maximum: 10) { version } }",
+        ),
+        (
+            "organization",
+            "mutation($id: ID!, $v: Int!) { edit: updateOrganization(id: $id, version: $v, input: {
+                phone: \"+32 53 73 20 00\", website: \"https://ocmw.example\", kboNumber: \"0207.437.468\" }) { version } }",
+        ),
+        (
+            "location",
+            "mutation($id: ID!, $v: Int!) { edit: updateLocation(id: $id, version: $v, input: {
+                openingHours: \"ma–vr 9:00–12:00\", postalCode: \"9300\" }) { version } }",
+        ),
+    ];
+    for (kind, mutation) in edits {
+        let id = match kind {
+            "service" => &service,
+            "organization" => &organization,
+            _ => &location,
+        };
+        let variables = |version: i64| json!({ "id": id, "v": version, "l": location });
+        let first = app
+            .graphql_as(Some(&admin), mutation, variables(version_of(&app, kind, id).await))
+            .await;
+        assert!(first.get("errors").is_none(), "{first:#}");
+        let version = first["data"]["edit"]["version"].as_i64().unwrap();
+        let before = writes(&app).await;
+        let again = app.graphql_as(Some(&admin), mutation, variables(version)).await;
+        assert!(again.get("errors").is_none(), "{again:#}");
+        assert_eq!(again["data"]["edit"]["version"].as_i64(), Some(version), "{mutation}");
+        assert_eq!(version_of(&app, kind, id).await, version, "{mutation}");
+        assert_eq!(
+            writes(&app).await,
+            before,
+            "no change-log row, no audit entry: {mutation}"
+        );
+    }
+
+    // An editor who read the service before someone else's edit that changed nothing still
+    // gets theirs in: no spurious CONFLICT.
+    let read = version_of(&app, "service", &service).await;
+    let unchanged = app
+        .graphql_as(
+            Some(&admin),
+            UPDATE,
+            json!({ "id": service, "version": read, "input": { "name": "Huurwaarborg" } }),
+        )
+        .await;
+    assert_eq!(unchanged["data"]["updateService"]["version"].as_i64(), Some(read));
+    let theirs = app
+        .graphql_as(
+            Some(&own),
+            UPDATE,
+            json!({ "id": service, "version": read, "input": { "phone": "+32 53 99 88 77" } }),
+        )
+        .await;
+    assert!(theirs.get("errors").is_none(), "{theirs:#}");
+    assert_eq!(theirs["data"]["updateService"]["version"].as_i64(), Some(read + 1));
 }

@@ -468,3 +468,148 @@ fn count_locations(dir: &std::path::Path) -> usize {
         .map(|o| o["locations"].as_array().map_or(0, Vec::len))
         .sum()
 }
+
+/// A response of the HSDS API: its status, headers and body.
+async fn send(method: reqwest::Method, app: &TestApp, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let response = reqwest::Client::new()
+        .request(method, app.url(path))
+        .header("origin", "https://directory.example")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization, content-type")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.unwrap())
+}
+
+/// An error answer as the API documents it: `{"error": …}` as JSON, readable from any origin,
+/// in words a client's developer understands.
+fn assert_documented_error(path: &str, headers: &reqwest::header::HeaderMap, body: &str) -> String {
+    assert_eq!(
+        headers.get("access-control-allow-origin").map(|v| v.to_str().unwrap()),
+        Some("*"),
+        "{path}: CORS"
+    );
+    assert_eq!(
+        headers.get("content-type").map(|v| v.to_str().unwrap()),
+        Some("application/json"),
+        "{path}: {body}"
+    );
+    let document: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{path}: not JSON: {body}"));
+    let message = document["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{path}: {body}"))
+        .to_owned();
+    for internal in ["invalid type", "untagged", "deserialize", "duplicate field", "expected"] {
+        assert!(!message.contains(internal), "{path}: `{message}` speaks serde");
+    }
+    message
+}
+
+#[tokio::test]
+async fn a_cors_preflight_is_answered_with_the_methods_and_headers_allowed() {
+    let app = spawn_app().await;
+    let service = demo_service("ocmw-aalst-huurwaarborg");
+    for path in [
+        "/hsds/services".to_owned(),
+        format!("/hsds/services/{service}"),
+        "/hsds/".to_owned(),
+        "/hsds/service_at_locations?postcode=9300".to_owned(),
+    ] {
+        let (status, headers, body) = send(reqwest::Method::OPTIONS, &app, &path).await;
+        assert_eq!(status, 204, "{path}: {body}");
+        let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap().to_lowercase());
+        assert_eq!(header("access-control-allow-origin").as_deref(), Some("*"), "{path}");
+        let methods = header("access-control-allow-methods").unwrap_or_default();
+        assert!(methods.contains("get") && methods.contains("head"), "{path}: {methods}");
+        let allowed = header("access-control-allow-headers").unwrap_or_default();
+        assert!(
+            allowed.contains("authorization") && allowed.contains("content-type"),
+            "{path}: {allowed}"
+        );
+    }
+    // HEAD answers as GET does, without a body.
+    let (status, headers, body) = send(reqwest::Method::HEAD, &app, "/hsds/services").await;
+    assert_eq!((status, body.as_str()), (200, ""));
+    assert_eq!(headers["access-control-allow-origin"], "*");
+}
+
+#[tokio::test]
+async fn a_repeated_or_undecodable_parameter_is_a_json_400_naming_it() {
+    let app = spawn_app().await;
+    for (path, parameter) in [
+        ("/hsds/services?page=1&page=2", "page"),
+        ("/hsds/services?per_page=10&per_page=10", "per_page"),
+        ("/hsds/organizations?search=a&full=true&search=b", "search"),
+        ("/hsds/service_at_locations?postcode=9300&postcode=9000", "postcode"),
+        ("/hsds/taxonomy_terms?top_only=true&top_only=false", "top_only"),
+        ("/hsds/services?search=%FF%FE", "search"),
+        ("/hsds/services/%FF", "id"),
+        ("/hsds/organizations/%C3%28", "id"),
+        ("/hsds/services?page=x", "page"),
+    ] {
+        let (status, headers, body) = send(reqwest::Method::GET, &app, path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        let message = assert_documented_error(path, &headers, &body);
+        assert!(message.starts_with(&format!("`{parameter}`")), "{path}: {message}");
+    }
+    // Parameters the API does not define are still left alone, and `+` is a space.
+    let (status, _, body) = send(
+        reqwest::Method::GET,
+        &app,
+        "/hsds/services?utm_source=x&utm_source=y&search=huur+waarborg",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn an_unknown_path_under_hsds_is_a_json_404_and_other_methods_a_json_405() {
+    let app = spawn_app().await;
+    for path in [
+        "/hsds/nothing",
+        "/hsds/services/",
+        "/hsds/services/a/b",
+        "/hsds/openapi.yaml",
+        "/hsds/organizations/x/services",
+    ] {
+        let (status, headers, body) = send(reqwest::Method::GET, &app, path).await;
+        assert_eq!(status, 404, "{path}: {body}");
+        let message = assert_documented_error(path, &headers, &body);
+        assert!(message.contains("openapi.json"), "{path}: {message}");
+    }
+    // The rest of the server keeps its own answer.
+    let (status, headers, _) = send(reqwest::Method::GET, &app, "/nothing").await;
+    assert_eq!(status, 404);
+    assert!(headers.get("access-control-allow-origin").is_none());
+
+    for method in [reqwest::Method::POST, reqwest::Method::PUT, reqwest::Method::DELETE] {
+        let (status, headers, body) = send(method.clone(), &app, "/hsds/services").await;
+        assert_eq!(status, 405, "{method}: {body}");
+        assert_documented_error("/hsds/services", &headers, &body);
+        assert_eq!(headers["allow"], "GET, HEAD, OPTIONS");
+    }
+}
+
+#[tokio::test]
+async fn proximity_must_be_a_finite_distance_within_reach() {
+    let app = spawn_app().await;
+    for proximity in [
+        "inf", "-inf", "infinity", "NaN", "1e999", "-5", "0", "500001", "1e12", "3km",
+    ] {
+        let path = format!("/hsds/service_at_locations?postcode=9300&proximity={proximity}");
+        let (status, headers, body) = send(reqwest::Method::GET, &app, &path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        let message = assert_documented_error(&path, &headers, &body);
+        assert!(message.starts_with("`proximity`"), "{path}: {message}");
+    }
+    let (status, _, body) = send(
+        reqwest::Method::GET,
+        &app,
+        "/hsds/service_at_locations?postcode=9300&proximity=500000",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -131,7 +131,7 @@ async fn a_belgian_directory_imports_whole_and_is_found_at_once() {
         .unwrap()
         .expect("organization imported");
     assert_eq!(organization.kind, OrganizationKind::VolunteerGroup);
-    assert_eq!(organization.kbo_number.as_deref(), Some("0123.456.789"));
+    assert_eq!(organization.kbo_number.as_deref(), Some("0123.456.749"));
     assert_eq!(organization.phone.as_deref(), Some("+32 53 00 00 42"));
 
     let place = location_by_external_id(&db, LOCATION).await;
@@ -426,7 +426,8 @@ async fn every_input_shape_is_read_and_each_record_has_its_line() {
     // One good organization and one without a name in each shape; the nameless one is
     // rejected with the line it starts on.
     let organization = |n: u32, name: &str| json!({ "id": format!("c0000000-0000-4000-8000-{n:012}"), "name": name, "website": "https://example.org" });
-    let reason = "`name` must not be empty".to_owned();
+    let reason =
+        "`name` must not be empty (spaces and invisible characters such as zero-width spaces do not count)".to_owned();
     let rejected = |source: &str, n: u32| {
         (
             source.to_owned(),
@@ -707,4 +708,100 @@ async fn import_hsds_is_for_admins_and_takes_at_most_5_mb() {
         .graphql_as(Some(&admin), IMPORT, json!({ "documents": ndjson }))
         .await;
     assert_eq!(again["data"]["importHsds"]["unchanged"], 4, "{again:#}");
+}
+
+#[tokio::test]
+async fn records_sharing_an_id_in_one_document_are_rejected_and_only_the_first_is_imported() {
+    let app = spawn_app().await;
+    let db = app.connect().await;
+    import_into(&app, ImportSource::Path(fixture("aalst")), None).await;
+    let admin = account(&app, "admin@x.org", Role::Admin, None, None).await;
+    let id = "b1e2c3d4-0000-4000-8000-000000000301";
+    let service = |id: &str, name: &str, description: Option<&str>| {
+        let mut record = json!({
+            "id": id, "organization_id": ORGANIZATION, "name": name, "status": "active",
+            "languages": [{ "code": "nl", "note": "staff" }],
+            "service_at_locations": [{ "location_id": LOCATION }],
+            "attributes": [{ "link_type": "life_domain", "taxonomy_term": { "code": "integration.conversation_practice" } }]
+        });
+        if let Some(description) = description {
+            record["description"] = json!(description);
+        }
+        record.to_string()
+    };
+    // One service given 50 times, as a broken export gives one id to every record; then a
+    // service without a description, and one whose description is a zero-width space.
+    let mut lines: Vec<String> = (0..50)
+        .map(|n| service(id, &format!("Taalcafé {n}"), Some("Taalcafé voor nieuwkomers.")))
+        .collect();
+    lines.push(service(
+        "b1e2c3d4-0000-4000-8000-000000000302",
+        "Zonder beschrijving",
+        None,
+    ));
+    lines.push(service(
+        "b1e2c3d4-0000-4000-8000-000000000303",
+        "Onzichtbare beschrijving",
+        Some("\u{200b}"),
+    ));
+    let (changes, audit) = (
+        change_log::Entity::find().count(&db).await.unwrap(),
+        audit_entry::Entity::find().count(&db).await.unwrap(),
+    );
+    let response = app
+        .graphql_as(Some(&admin), IMPORT, json!({ "documents": lines.join("\n") }))
+        .await;
+    let report = &response["data"]["importHsds"];
+    assert_eq!(
+        (&report["created"], &report["updated"], &report["unchanged"]),
+        (&json!(1), &json!(0), &json!(0)),
+        "{response:#}"
+    );
+    let rejected = report["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 51, "{response:#}");
+    for (n, rejection) in rejected.iter().take(49).enumerate() {
+        assert_eq!(rejection["source"], format!("documents:{}", n + 2));
+        assert_eq!((&rejection["kind"], &rejection["id"]), (&json!("service"), &json!(id)));
+        assert!(
+            rejection["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("duplicate id, already given at line 1"),
+            "{rejection}"
+        );
+    }
+    for (rejection, line) in rejected[49..].iter().zip([51, 52]) {
+        assert_eq!(rejection["source"], format!("documents:{line}"));
+        assert!(
+            rejection["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("`description` must not be empty"),
+            "a service needs a description: {rejection}"
+        );
+    }
+
+    let imported = service_by_external_id(&db, id).await.expect("the first is imported");
+    assert_eq!((imported.name.as_str(), imported.version), ("Taalcafé 0", 1));
+    for missing in [
+        "b1e2c3d4-0000-4000-8000-000000000302",
+        "b1e2c3d4-0000-4000-8000-000000000303",
+    ] {
+        assert!(service_by_external_id(&db, missing).await.is_none());
+    }
+    assert_eq!(
+        change_log::Entity::find().count(&db).await.unwrap(),
+        changes + 1,
+        "one service written, once"
+    );
+    let audited = audit_entry::Entity::find().count(&db).await.unwrap() - audit;
+    let later_names = audit_entry::Entity::find()
+        .filter(audit_entry::Column::ReplacementValue.eq("\"Taalcafé 1\""))
+        .count(&db)
+        .await
+        .unwrap();
+    assert!(
+        audited > 0 && later_names == 0,
+        "only the first record left an audit trail"
+    );
 }

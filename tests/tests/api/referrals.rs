@@ -404,10 +404,26 @@ async fn only_the_two_organizations_read_a_referral_and_strangers_learn_nothing(
 async fn a_referral_needs_consent_an_open_service_and_its_area_unless_overridden() {
     let app = spawn_app().await;
     let cast = cast(&app).await;
+    let referrals = || async {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        entity::referral::Entity::find()
+            .count(&app.connect().await)
+            .await
+            .unwrap()
+    };
+    let before = referrals().await;
     for (changes, field) in [
         (json!({ "consentGiven": false }), "consentGiven"),
         (json!({ "needCode": "housing.castles" }), "needCode"),
         (json!({ "needDescription": "  " }), "needDescription"),
+        (
+            json!({ "needDescription": "\u{200b}\u{202e}\u{feff}" }),
+            "needDescription",
+        ),
+        (
+            json!({ "needDescription": " \u{200d}\u{2066}\u{2069} " }),
+            "needDescription",
+        ),
         (json!({ "postalCode": "1234567" }), "postalCode"),
         (json!({ "postalCode": null }), "municipalityCode"),
         (json!({ "languages": [] }), "languages"),
@@ -416,6 +432,10 @@ async fn a_referral_needs_consent_an_open_service_and_its_area_unless_overridden
         (json!({ "childrenAges": [4, 19] }), "childrenAges"),
         (json!({ "contactVia": "PHONE" }), "contactPhone"),
         (json!({ "contactPhone": PHONE }), "contactPhone"),
+        (
+            json!({ "contactVia": "PHONE", "contactPhone": format!("+32 470{}99 88 77", " ".repeat(5_000)) }),
+            "contactPhone",
+        ),
         (json!({ "respondBy": "2020-01-01T00:00:00Z" }), "respondBy"),
         (json!({ "postalCode": "9000" }), "municipalityCode"),
     ] {
@@ -428,6 +448,19 @@ async fn a_referral_needs_consent_an_open_service_and_its_area_unless_overridden
             "{changes}: {response:#}"
         );
     }
+    assert_eq!(referrals().await, before, "no refused referral was stored");
+    let bad_phone = app
+        .graphql_as(
+            Some(&cast.referrer),
+            CREATE,
+            referral_input(json!({ "contactVia": "PHONE", "contactPhone": "bel 0470 99 88 77 na 17u" })),
+        )
+        .await;
+    let message = bad_phone["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        !message.contains("99 88 77"),
+        "the family's number is not repeated: {message}"
+    );
     let outside = app
         .graphql_as(
             Some(&cast.referrer),

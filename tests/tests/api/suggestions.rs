@@ -298,3 +298,25 @@ async fn unknown_ids_and_overlong_notes_are_refused() {
     assert_eq!(long_note["errors"][0]["extensions"]["field"], "note");
     assert_eq!(stored(&app, &id).await.status, SuggestionStatus::Pending);
 }
+
+#[tokio::test]
+async fn a_message_of_invisible_characters_is_refused_and_not_stored() {
+    let app = spawn_app().await;
+    let count = || async {
+        use sea_orm::PaginatorTrait;
+        suggestion::Entity::find().count(&app.connect().await).await.unwrap()
+    };
+    let before = count().await;
+    for message in [
+        "\u{200b}",
+        "\u{202e}",
+        "\u{feff}",
+        " \u{200b}\u{200d}\u{2060} ",
+        "\u{2066}\u{2069}\u{200e}\u{200f}",
+    ] {
+        let refused = suggest(&app, None, AALST_SERVICE, message).await;
+        assert_eq!(code(&refused), "BAD_USER_INPUT", "{message:?}: {refused:#}");
+        assert_eq!(refused["errors"][0]["extensions"]["field"], "message");
+    }
+    assert_eq!(count().await, before, "nothing was stored");
+}

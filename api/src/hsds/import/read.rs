@@ -2,7 +2,7 @@
 //! a page of a list response (`contents`), NDJSON, or a directory of such files — into
 //! records in the order they can be imported, each with the line it starts on.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -42,6 +42,10 @@ pub(super) struct Read {
     /// Records already queued, so a record repeated word for word (an organization nested
     /// in each of its services) is imported once.
     seen: HashSet<String>,
+    /// The line of each record given in the text being read, by kind and id: a second
+    /// record with the same id in one file is a mistake, not an update. (Across files the
+    /// same record may come again: the full and the list form of the examples.)
+    given: HashMap<(RecordKind, String), usize>,
 }
 
 impl Read {
@@ -77,6 +81,7 @@ impl Read {
         // Editors on Windows save JSON with a byte-order mark, which is no JSON.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let named = RecordKind::named_by(name);
+        self.given.clear();
         if has_ending(Path::new(name), &NDJSON_ENDINGS) {
             return self.lines(name, text, named);
         }
@@ -127,12 +132,12 @@ impl Read {
             serde_json::from_str::<Page>(json).ok().map(|page| page.contents)
         };
         for record in records.unwrap_or_else(|| vec![document]) {
-            let source = format!("{name}:{}", lines.line_of(record));
-            self.record(source, record, named);
+            let line = lines.line_of(record);
+            self.record(format!("{name}:{line}"), line, record, named);
         }
     }
 
-    fn record(&mut self, source: String, record: &RawValue, named: Option<RecordKind>) {
+    fn record(&mut self, source: String, line: usize, record: &RawValue, named: Option<RecordKind>) {
         let record: Value = match serde_json::from_str(record.get()) {
             Ok(record @ Value::Object(_)) => record,
             Ok(_) => return self.reject(source, "is not a JSON object, so not an HSDS record"),
@@ -153,6 +158,28 @@ impl Read {
                 Shape::Unreadable(why) => return self.reject(source, why),
             },
         };
+        let id = text(&record, "id")
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty());
+        if let Some(id) = id {
+            match self.given.get(&(kind, id.clone())) {
+                // Neither it nor what is nested in it is imported.
+                Some(first) => {
+                    let reason = format!(
+                        "duplicate id, already given at line {first}: every record of a document has an id of its own, and only the first record with this id is imported"
+                    );
+                    return self.rejected.push(Rejection {
+                        source,
+                        kind,
+                        id: Some(id),
+                        reason,
+                    });
+                }
+                None => {
+                    self.given.insert((kind, id), line);
+                }
+            }
+        }
         self.queue(&source, kind, record, None);
     }
 
@@ -415,6 +442,30 @@ mod tests {
         assert_eq!(read.items.len(), 2);
         assert_eq!(read.rejected.len(), 1);
         assert_eq!(read.rejected[0].source, "services.ndjson:2");
+    }
+
+    #[test]
+    fn a_second_record_with_an_id_in_one_file_is_rejected_with_the_line_of_the_first() {
+        let mut read = Read::default();
+        read.text(
+            "services.ndjson",
+            "{\"id\": \"a\", \"name\": \"A\"}\n{\"id\": \"b\"}\n{\"id\": \"a\", \"name\": \"A again\"}\n{\"id\": \" a \"}\n",
+        );
+        assert_eq!(read.items.len(), 2);
+        let rejected: Vec<(&str, Option<&str>, &str)> = read
+            .rejected
+            .iter()
+            .map(|r| (r.source.as_str(), r.id.as_deref(), r.reason.as_str()))
+            .collect();
+        assert_eq!(rejected.len(), 2, "{rejected:?}");
+        for (i, (source, id, reason)) in rejected.iter().enumerate() {
+            assert_eq!(*source, format!("services.ndjson:{}", i + 3));
+            assert_eq!(*id, Some("a"));
+            assert!(reason.starts_with("duplicate id, already given at line 1"), "{reason}");
+        }
+        // Another file may give the same record again (as the examples' list and full forms do).
+        read.text("services_list.json", "[{\"id\": \"a\", \"name\": \"A\"}]");
+        assert_eq!(read.rejected.len(), 2);
     }
 
     #[test]

@@ -158,6 +158,12 @@ pub async fn update_location(
                 "you may not move a location out of your municipalities".to_owned(),
             ));
         }
+        // Nothing changes: nothing is written, and the version stays for other editors.
+        let mut stored = current.clone();
+        tidy(&mut stored);
+        if updated == stored {
+            return Ok(current);
+        }
         let now = Utc::now();
         updated.version = current.version + 1;
         updated.updated_at = now;
@@ -327,7 +333,7 @@ pub fn municipality_of(
 }
 
 pub(crate) fn tidy(location: &mut location::Model) {
-    location.name = location.name.trim().to_owned();
+    location.name = validate::tidy_name(&location.name);
     location.address = location.address.trim().to_owned();
     location.postal_code = location.postal_code.trim().to_owned();
     for text in [&mut location.accessibility, &mut location.opening_hours] {

@@ -147,6 +147,12 @@ pub async fn update_organization(
         }
         tidy(&mut updated);
         check(&updated)?;
+        // Nothing changes: nothing is written, and the version stays for other editors.
+        let mut stored = current.clone();
+        tidy(&mut stored);
+        if updated == stored {
+            return Ok(current);
+        }
         let now = Utc::now();
         updated.version = current.version + 1;
         updated.updated_at = now;
@@ -175,7 +181,7 @@ pub async fn update_organization(
 }
 
 pub(crate) fn tidy(organization: &mut organization::Model) {
-    organization.name = organization.name.trim().to_owned();
+    organization.name = validate::tidy_name(&organization.name);
     organization.name_search = search_key::normalize(&organization.name);
     for text in [
         &mut organization.description,

@@ -334,9 +334,13 @@ pub async fn set_service_capacity(
     maximum: Option<i32>,
 ) -> Result<service::Model, ListingsError> {
     edit_service(db, reference, viewer, id, Some(version), "update", |record| {
-        record.service.capacity_available = available;
-        record.service.capacity_maximum = maximum;
-        record.service.capacity_updated_at = Some(Utc::now());
+        let s = &mut record.service;
+        // The same figures again change nothing: `capacity_updated_at` says when they last
+        // changed (`verifyService` says the listing is still right).
+        if (s.capacity_available, s.capacity_maximum) != (available, maximum) {
+            (s.capacity_available, s.capacity_maximum) = (available, maximum);
+            s.capacity_updated_at = Some(Utc::now());
+        }
         Ok(())
     })
     .await
@@ -397,12 +401,16 @@ async fn try_edit_service(
     {
         return Err(ListingsError::Conflict(current.version));
     }
-    let before = ServiceRecord::load(&txn, current).await?;
+    let before = ServiceRecord::load(&txn, current.clone()).await?;
     let mut after = before.clone();
     change(&mut after)?;
     after.tidy();
     after.validate(reference)?;
     check_locations(&txn, &after).await?;
+    // Nothing changes: nothing is written, and the version stays for other editors.
+    if after == before {
+        return Ok(current);
+    }
     let now = Utc::now();
     after.service.version = before.service.version + 1;
     after.service.updated_at = now;
@@ -507,7 +515,7 @@ impl ServiceRecord {
     /// stable order without repeats, so comparing two records compares what they say.
     pub(crate) fn tidy(&mut self) {
         let s = &mut self.service;
-        s.name = s.name.trim().to_owned();
+        s.name = validate::tidy_name(&s.name);
         s.name_search = search_key::normalize(&s.name);
         s.description = s.description.trim().to_owned();
         for text in [&mut s.access_description, &mut s.email, &mut s.phone, &mut s.url] {
@@ -523,7 +531,7 @@ impl ServiceRecord {
         self.languages.sort_by(|a, b| a.code.cmp(&b.code));
         for t in &mut self.translations {
             t.lang = t.lang.trim().to_lowercase();
-            t.name = t.name.trim().to_owned();
+            t.name = validate::tidy_name(&t.name);
             t.description = t.description.trim().to_owned();
         }
         self.translations.sort_by(|a, b| a.lang.cmp(&b.lang));
@@ -537,6 +545,7 @@ impl ServiceRecord {
     pub(crate) fn validate(&self, reference: &ReferenceData) -> Result<(), ListingsError> {
         let s = &self.service;
         validate::name("name", &s.name)?;
+        validate::required("description", &s.description)?;
         validate::text("description", &s.description, MAX_TEXT_CHARS)?;
         validate::optional_text("accessDescription", s.access_description.as_deref(), MAX_TEXT_CHARS)?;
         validate::age_range(s.age_min, s.age_max)?;
@@ -611,7 +620,18 @@ impl ServiceRecord {
             if i > 0 && self.translations[i - 1].lang == t.lang {
                 return invalid("translations", format!("has `{}` twice", t.lang));
             }
-            validate::name("translations", &t.name)?;
+            for (part, text) in [("name", &t.name), ("description", &t.description)] {
+                if validate::is_blank(text) {
+                    return invalid(
+                        "translations",
+                        format!(
+                            "`{}` has an empty {part} (spaces and invisible characters do not count)",
+                            t.lang
+                        ),
+                    );
+                }
+            }
+            validate::text("translations", &t.name, validate::MAX_NAME_CHARS)?;
             validate::text("translations", &t.description, MAX_TEXT_CHARS)?;
         }
         Ok(())
@@ -624,7 +644,20 @@ impl ServiceRecord {
                 "must say where the service accepts people from: national, regions, provinces, municipalities or a radius around one of its locations",
             );
         }
+        let mut centres: Vec<(&String, f64)> = Vec::new();
         for part in &self.area {
+            if let AreaPart::Radius { location_id, km } = part {
+                // Two circles around one place: which one holds is anyone's guess.
+                if let Some((_, other)) = centres.iter().find(|(centre, _)| *centre == location_id) {
+                    return invalid(
+                        "area",
+                        format!(
+                            "has two radius areas around location `{location_id}` ({other} km and {km} km): give one radius per location"
+                        ),
+                    );
+                }
+                centres.push((location_id, *km));
+            }
             let known = match part {
                 AreaPart::National => true,
                 AreaPart::Region(code) => reference.region(code).is_some(),
