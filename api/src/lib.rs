@@ -2,7 +2,6 @@
 //! families and the municipalities and organisations that keep the map right.
 
 pub mod auth;
-pub mod bench;
 pub mod config;
 pub mod db;
 pub mod error;

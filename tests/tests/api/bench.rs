@@ -1,10 +1,10 @@
-//! `socialmap bench` on the demo map with few questions: every section is measured and
+//! `socialmap-load bench` on the demo map with few questions: every section is measured and
 //! reported, and HTTP has no errors. Timings are never asserted: they depend on the machine.
 //! With `TEST_DATABASE_URL` the map goes into PostgreSQL and the baseline is measured too.
 
 use std::time::Duration;
 
-use api::bench::BenchOptions;
+use socialmap_load::BenchOptions;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bench_measures_and_reports_every_section() {
@@ -17,7 +17,7 @@ async fn bench_measures_and_reports_every_section() {
         clients: 4,
         http_duration: Duration::from_secs(1),
     };
-    let report = api::bench::run(&options, std::future::pending())
+    let report = socialmap_load::run(&options, std::future::pending())
         .await
         .expect("the bench runs");
 

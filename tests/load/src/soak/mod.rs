@@ -1,8 +1,8 @@
-//! `socialmap soak`: a server under a mixed read/write load for minutes on end, as it would be
+//! `socialmap-load soak`: a server under a mixed read/write load for minutes on end, as it would be
 //! in production, to show that it keeps answering, without errors and without growing.
 //!
-//! It starts `socialmap serve` (this same binary, so a release build soaks a release build) as
-//! a child process on a fresh demo map: SQLite in a temporary directory, or a new PostgreSQL
+//! It starts `socialmap serve` (the binary built beside this one, so a release build soaks a
+//! release build) as a child process on a fresh demo map: SQLite in a temporary directory, or a new PostgreSQL
 //! database. It signs up an admin, a volunteer of Buddywerking Aalst and OCMW Aalst's editor,
 //! then runs concurrent clients that search, read services, page through HSDS, look at
 //! coverage and the inbox, rename services and carry referrals through their life cycle
@@ -30,9 +30,9 @@ use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
 pub use report::{SoakReport, Window};
 pub use workload::Operation;
 
-use super::memory::{self, Resident};
-use super::questions;
-use crate::reference::ReferenceData;
+use crate::memory::{self, Resident};
+use crate::questions;
+use api::reference::ReferenceData;
 
 /// Memory growth from the start to the end of the measured time that fails the soak.
 pub const MAX_MEMORY_GROWTH: f64 = 0.10;
@@ -72,7 +72,7 @@ pub async fn run(options: &SoakOptions, interrupted: impl Future<Output = ()>) -
     let dir = std::env::temp_dir().join(format!("socialmap-soak-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let database = match &options.postgres {
-        Some(admin_url) => match crate::db::create_database(admin_url, "socialmap_soak").await {
+        Some(admin_url) => match api::db::create_database(admin_url, "socialmap_soak").await {
             Ok(database) => Some(database),
             Err(error) => {
                 let _ = std::fs::remove_dir_all(&dir);
@@ -90,7 +90,7 @@ pub async fn run(options: &SoakOptions, interrupted: impl Future<Output = ()>) -
         () = interrupted => Err(anyhow::anyhow!("interrupted")),
     };
     let dropped = match &database {
-        Some(database) => crate::db::drop_database(database).await,
+        Some(database) => api::db::drop_database(database).await,
         None => Ok(()),
     };
     // The server's log is all there is to go on when something failed: keep it.
@@ -118,7 +118,7 @@ async fn soak_server(server: &mut Server, url: &str, options: &SoakOptions) -> a
         .await
         .unwrap_or_default();
 
-    let db = crate::db::connect_url(url).await?;
+    let db = api::db::connect_url(url).await?;
     let cast = sign_up(&db).await?;
     let reference = ReferenceData::load(&db).await?;
     let located: Vec<String> = location::Entity::find()
@@ -172,15 +172,15 @@ pub struct Cast {
 async fn sign_up(db: &DatabaseConnection) -> anyhow::Result<Cast> {
     let reference = ReferenceData::load(db).await?;
     let token = async |email: &str, role: Role, organization: Option<&str>| -> anyhow::Result<String> {
-        let new = crate::auth::NewAccount {
+        let new = api::auth::NewAccount {
             email: email.to_owned(),
             password: uuid::Uuid::new_v4().to_string(),
             role,
             municipalities: Vec::new(),
             organization_id: organization.map(|key| seed::demo_id("organization", key)),
         };
-        let account = crate::auth::create_account(db, &reference, new).await?;
-        Ok(crate::auth::issue_token(db, &account.id, TokenKind::Api).await?.0)
+        let account = api::auth::create_account(db, &reference, new).await?;
+        Ok(api::auth::issue_token(db, &account.id, TokenKind::Api).await?.0)
     };
     Ok(Cast {
         admin: token("admin@soak.example", Role::Admin, None).await?,
@@ -270,7 +270,7 @@ impl Server {
         let address = free_address()?;
         let log = dir.join("serve.log");
         let output = std::fs::File::create(&log)?;
-        let child = Command::new(std::env::current_exe().context("cannot find this program to start its server")?)
+        let child = Command::new(server_binary()?)
             .arg("--data-dir")
             .arg(dir)
             .arg("--database-url")
@@ -351,4 +351,17 @@ fn keep_server_log(dir: &Path) -> Option<PathBuf> {
     let kept = std::env::temp_dir().join(format!("socialmap-soak-{}.log", uuid::Uuid::new_v4().simple()));
     std::fs::copy(dir.join("serve.log"), &kept).ok()?;
     Some(kept)
+}
+
+/// The `socialmap` binary built beside this one (`cargo build --release -p api -p
+/// socialmap-load` puts both in `target/release`).
+fn server_binary() -> anyhow::Result<PathBuf> {
+    let this = std::env::current_exe().context("cannot find this program")?;
+    let server = this.with_file_name(format!("socialmap{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(
+        server.is_file(),
+        "{} is missing: build the server beside this program with `cargo build --release -p api -p socialmap-load`",
+        server.display()
+    );
+    Ok(server)
 }

@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::questions::{Question, QuestionKind};
-use super::report::Timings;
-use crate::relay::PageRequest;
-use crate::search::SearchIndex;
+use crate::questions::{Question, QuestionKind};
+use crate::report::Timings;
+use api::relay::PageRequest;
+use api::search::SearchIndex;
 
 /// How many hits a page holds in every measurement, and how many are compared for overlap.
 pub const PAGE: usize = 20;

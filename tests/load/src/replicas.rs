@@ -11,8 +11,8 @@ use entity::service;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::reference::ReferenceData;
-use crate::relay::{NodeKind, global_id};
+use api::reference::ReferenceData;
+use api::relay::{NodeKind, global_id};
 
 /// How many renames are timed.
 pub const RENAMES: usize = 5;
@@ -87,10 +87,10 @@ pub async fn measure(
 /// An API token of a new admin account: admins may edit every service.
 async fn admin_token(db: &DatabaseConnection, reference: &ReferenceData) -> anyhow::Result<String> {
     let secret = uuid::Uuid::new_v4().simple().to_string();
-    let account = crate::auth::create_account(
+    let account = api::auth::create_account(
         db,
         reference,
-        crate::auth::NewAccount {
+        api::auth::NewAccount {
             email: format!("bench-{}@socialmap.example", &secret[..12]),
             password: secret,
             role: Role::Admin,
@@ -99,7 +99,7 @@ async fn admin_token(db: &DatabaseConnection, reference: &ReferenceData) -> anyh
         },
     )
     .await?;
-    let (token, _) = crate::auth::issue_token(db, &account.id, TokenKind::Api).await?;
+    let (token, _) = api::auth::issue_token(db, &account.id, TokenKind::Api).await?;
     Ok(token)
 }
 

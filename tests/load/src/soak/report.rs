@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::Duration;
 
-use super::super::report::Latency;
 use super::workload::{Operation, Sample};
 use super::{MAX_MEMORY_GROWTH, Reading, SoakOptions};
+use crate::report::Latency;
 
 /// Distinct error messages kept for the report.
 const ERRORS_SHOWN: usize = 5;

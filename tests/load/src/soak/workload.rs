@@ -14,11 +14,11 @@ use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use super::super::http::SEARCH_QUERY;
-use super::super::in_process::PAGE;
-use super::super::questions::Question;
 use super::{Cast, SoakOptions};
-use crate::relay::{NodeKind, global_id};
+use crate::http::SEARCH_QUERY;
+use crate::in_process::PAGE;
+use crate::questions::Question;
+use api::relay::{NodeKind, global_id};
 
 /// A request that takes longer than this is an error, not waited for.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt::{self, Display, Formatter};
 use std::time::Duration;
 
-use super::BenchReport;
-use super::questions::QuestionKind;
+use crate::BenchReport;
+use crate::questions::QuestionKind;
 
 /// Issue 7's targets, set for 100,000 services on 2 cores in a release build.
 const TARGET_IN_PROCESS_P99: Duration = Duration::from_millis(10);
@@ -176,12 +176,12 @@ impl BenchReport {
     /// One row of the table per measurement of `kind` (`None`: all questions).
     fn rows(&self, f: &mut Formatter<'_>, kind: Option<QuestionKind>) -> fmt::Result {
         let label = kind.map_or("all", QuestionKind::label);
-        let pick = |timings: &super::Timings| match kind {
+        let pick = |timings: &crate::Timings| match kind {
             Some(kind) => timings.kind(kind).copied().unwrap_or_default(),
             None => timings.overall,
         };
         // One at a time, a kind's rate is what one core answers; overall, the wall-clock rate.
-        let one_at_a_time_rate = |timings: &super::Timings, latency: &Latency| match kind {
+        let one_at_a_time_rate = |timings: &crate::Timings, latency: &Latency| match kind {
             Some(_) => format!(
                 "{:.0}",
                 latency.count as f64 / latency.busy.as_secs_f64().max(f64::MIN_POSITIVE)
@@ -246,7 +246,7 @@ impl Display for BenchReport {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "socialmap bench: {} in {}, {} cores, {} build",
+            "socialmap-load bench: {} in {}, {} cores, {} build",
             self.map,
             self.database,
             self.cores,

@@ -1,4 +1,4 @@
-//! `socialmap bench`: how fast search answers, measured on a map of a given size, against a
+//! `socialmap-load bench`: how fast search answers, measured on a map of a given size, against a
 //! PostgreSQL baseline.
 //!
 //! It builds a fresh map (the demo map, or a synthetic map of N services over all
@@ -37,9 +37,9 @@ pub use questions::QuestionKind;
 pub use replicas::WriteToSearchable;
 pub use report::{Latency, Timings};
 
-use crate::reference::ReferenceData;
-use crate::search::SearchIndex;
-use crate::server::{ReferralSettings, RunningServer};
+use api::reference::ReferenceData;
+use api::search::SearchIndex;
+use api::server::{ReferralSettings, RunningServer};
 
 /// Questions asked before measuring, to warm caches as a running server's are.
 const WARM_UP: usize = 200;
@@ -94,7 +94,7 @@ pub struct IndexBuild {
 /// Where the map is kept for the run.
 enum MapDatabase {
     Sqlite(String),
-    Postgres(crate::db::ScratchDatabase),
+    Postgres(api::db::ScratchDatabase),
 }
 
 impl MapDatabase {
@@ -122,7 +122,7 @@ pub async fn run(options: &BenchOptions, interrupted: impl Future<Output = ()>) 
     let dir = std::env::temp_dir().join(format!("socialmap-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let database = match &options.postgres {
-        Some(admin_url) => match crate::db::create_database(admin_url, "socialmap_bench").await {
+        Some(admin_url) => match api::db::create_database(admin_url, "socialmap_bench").await {
             Ok(database) => MapDatabase::Postgres(database),
             Err(error) => {
                 let _ = std::fs::remove_dir_all(&dir);
@@ -136,7 +136,7 @@ pub async fn run(options: &BenchOptions, interrupted: impl Future<Output = ()>) 
         () = interrupted => Err(anyhow::anyhow!("interrupted")),
     };
     let dropped = match &database {
-        MapDatabase::Postgres(database) => crate::db::drop_database(database).await,
+        MapDatabase::Postgres(database) => api::db::drop_database(database).await,
         MapDatabase::Sqlite(_) => Ok(()),
     };
     let _ = std::fs::remove_dir_all(&dir);
@@ -146,7 +146,7 @@ pub async fn run(options: &BenchOptions, interrupted: impl Future<Output = ()>) 
 }
 
 async fn run_in(dir: &Path, database: &MapDatabase, options: &BenchOptions) -> anyhow::Result<BenchReport> {
-    let db = crate::db::connect_url(database.url()).await?;
+    let db = api::db::connect_url(database.url()).await?;
     let result = measure(dir, database, &db, options).await;
     db.close().await?;
     result
@@ -159,7 +159,7 @@ async fn measure(
     options: &BenchOptions,
 ) -> anyhow::Result<BenchReport> {
     let started = Instant::now();
-    crate::db::prepare(db, options.synthetic_services.is_none()).await?;
+    api::db::prepare(db, options.synthetic_services.is_none()).await?;
     if let Some(services) = options.synthetic_services {
         seed::seed_synthetic_map(db, services, options.rng_seed).await?;
     }
@@ -206,7 +206,7 @@ async fn measure(
     let (first, stop_first) = serve(db.clone(), &first_index).await?;
     let http = http::load(first.address, warm_up, timed, options.clients, options.http_duration).await?;
     // Another replica: its own connections, and its own index built from the database.
-    let second_db = crate::db::connect_url(database.url()).await?;
+    let second_db = api::db::connect_url(database.url()).await?;
     let (second, stop_second) = serve(second_db.clone(), &dir.join("replica-2")).await?;
     let write_to_searchable = replicas::measure(db, &reference, first.address, second.address).await?;
     let memory = Memory {
@@ -219,7 +219,7 @@ async fn measure(
     stop(second, stop_second).await?;
     // Each index follows the change log until its next tick notices its server is gone;
     // closing the connections before would make it complain.
-    tokio::time::sleep(crate::search::FOLLOW_INTERVAL * 2).await;
+    tokio::time::sleep(api::search::FOLLOW_INTERVAL * 2).await;
     second_db.close().await?;
 
     Ok(BenchReport {
@@ -250,20 +250,20 @@ async fn measure(
 /// stops when the sender is used or dropped, so an error anywhere stops it too.
 async fn serve(db: DatabaseConnection, index_dir: &Path) -> anyhow::Result<(RunningServer, oneshot::Sender<()>)> {
     let referrals = ReferralSettings {
-        keyring: Arc::new(crate::referrals::Keyring::new(
-            &crate::referrals::Keyring::generate_key(),
+        keyring: Arc::new(api::referrals::Keyring::new(
+            &api::referrals::Keyring::generate_key(),
             &[],
         )?),
         retention_days: 180,
     };
     // The load generator is one client sending thousands of requests a second: the per-client
     // rate limit would measure itself.
-    let limits = crate::server::Limits {
+    let limits = api::server::Limits {
         requests_per_minute: None,
-        ..crate::server::Limits::default()
+        ..api::server::Limits::default()
     };
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = crate::server::start_with_limits(
+    let server = api::server::start_with_limits(
         db,
         SocketAddr::from(([127, 0, 0, 1], 0)),
         index_dir,

@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value};
 
-use super::in_process::{Answer, PAGE};
-use super::questions::{Question, QuestionKind};
-use super::report::{Latency, Timings};
-use crate::reference::ReferenceData;
-use crate::search::{FamilyPlace, Near, locate_family};
+use crate::in_process::{Answer, PAGE};
+use crate::questions::{Question, QuestionKind};
+use crate::report::{Latency, Timings};
+use api::reference::ReferenceData;
+use api::search::{FamilyPlace, Near, locate_family};
 
 /// Mean Earth radius of the haversine our search uses (`geo::Haversine`, IUGG).
 const EARTH_RADIUS_KM: f64 = 6371.0088;

@@ -7,8 +7,8 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::reference::{Lang, ReferenceData};
-use crate::search::{Near, SearchRequest};
+use api::reference::{Lang, ReferenceData};
+use api::search::{Near, SearchRequest};
 
 /// Languages families ask for most, in the forms front ends send.
 const ASKED_LANGUAGES: [&str; 10] = ["prs", "ar", "ti", "uk", "so", "fa", "ps", "tr", "ru", "fa-AF"];

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use super::in_process::PAGE;
-use super::questions::{Question, QuestionKind};
-use super::report::Timings;
+use crate::in_process::PAGE;
+use crate::questions::{Question, QuestionKind};
+use crate::report::Timings;
 
 /// What a result list in a front end asks for: each hit explained, the organization's name
 /// (a database lookup per page, as in real use) and the facets for filter chips.
