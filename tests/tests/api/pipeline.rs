@@ -188,6 +188,7 @@ async fn every_refusal_over_http_has_its_twin_over_websocket() {
     let many = format!("{{ {many} }}");
     let deep = "{ organizations(first: 1) { edges { node { services(first: 1) { edges { node { organization {
         services(first: 1) { edges { node { organization { services(first: 1) { edges { node { organization { services(first: 1) { totalCount } } } } } } } } } } } } } } } } }";
+    let recursive = format!("{{ {}domains {{ code }}{} }}", "domains { ".repeat(40), " }".repeat(40));
     let cases: Vec<(&str, Value, &str)> = vec![
         ("{ searchServices(input: {", json!({}), "INVALID_QUERY"),
         ("{ nope }", json!({}), "INVALID_QUERY"),
@@ -209,6 +210,8 @@ async fn every_refusal_over_http_has_its_twin_over_websocket() {
             "RADIUS_OUT_OF_RANGE",
         ),
         ("{ node(id: \"bm90IGFuIGlk\") { id } }", json!({}), "BAD_ID"),
+        // Beyond async-graphql's own recursion limit, refused while parsing.
+        (&recursive, json!({}), "TOO_DEEP"),
     ];
     let mut socket = app.websocket_ready(None).await;
     for (i, (query, variables, expected)) in cases.into_iter().enumerate() {
