@@ -480,3 +480,30 @@ async fn messages_say_what_was_wrong_without_internals_or_echoes() {
     let replaced = sent_back("<script>".to_owned()).await;
     assert!(!replaced.contains('<'), "{replaced}");
 }
+
+#[tokio::test]
+async fn older_clients_speak_subscriptions_transport_ws() {
+    let app = spawn_app().await;
+    let mut socket = app.websocket("graphql-ws").await;
+    send(&mut socket, json!({ "type": "connection_init", "payload": {} })).await;
+    assert_eq!(receive(&mut socket).await["type"], "connection_ack");
+    assert_eq!(receive(&mut socket).await["type"], "ka");
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "start", "payload": { "query": SEARCH } }),
+    )
+    .await;
+    let data = receive(&mut socket).await;
+    assert_eq!(data["type"], "data", "{data:#}");
+    assert_eq!(data["payload"]["data"], app.data(SEARCH, json!({})).await);
+    assert_eq!(receive(&mut socket).await, json!({ "type": "complete", "id": "1" }));
+    // Refusals carry their reason here too.
+    send(
+        &mut socket,
+        json!({ "id": "2", "type": "start", "payload": { "query": "{ nope }" } }),
+    )
+    .await;
+    let error = receive(&mut socket).await;
+    assert_eq!(error["type"], "error");
+    assert_eq!(reason(&error), "INVALID_QUERY");
+}
