@@ -511,11 +511,13 @@ pub async fn invite_member(
             codes.push(code);
         }
     }
+    // In a write transaction: of two invitations at once, the second finds the first.
+    let txn = crate::db::begin_write(db).await?;
     let current = support_plan_member::Entity::find()
         .filter(support_plan_member::Column::PlanId.eq(plan_id))
         .filter(support_plan_member::Column::OrganizationId.eq(organization_id))
         .filter(support_plan_member::Column::Status.is_in([MemberStatus::Invited, MemberStatus::Active]))
-        .one(db)
+        .one(&txn)
         .await?;
     if current.is_some() {
         return invalid(
@@ -540,8 +542,9 @@ pub async fn invite_member(
         created_at: now,
     };
     support_plan_member::Entity::insert(member.clone().into_active_model().reset_all())
-        .exec_without_returning(db)
+        .exec_without_returning(&txn)
         .await?;
+    txn.commit().await?;
     Ok(member_view(member))
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{account, support_plan_access};
+use entity::{account, support_plan, support_plan_access};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use super::{
@@ -304,6 +304,18 @@ impl PlanMember {
 
     async fn coordinator(&self) -> bool {
         self.0.member.coordinator
+    }
+
+    /// The coordinating organization, which invited this member.
+    async fn invited_by(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
+        let plan = support_plan::Entity::find_by_id(self.0.member.plan_id.as_str())
+            .one(db(ctx))
+            .await
+            .map_err(PlansError::from)?;
+        match plan {
+            Some(plan) => organization(ctx, &plan.coordinator_organization_id).await,
+            None => Ok(None),
+        }
     }
 
     async fn status(&self) -> PlanMemberStatus {

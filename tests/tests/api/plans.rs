@@ -193,11 +193,15 @@ async fn a_coordinator_builds_a_plan_and_each_member_sees_only_its_domains() {
     let waiting = ok(
         &app,
         &cast.caw,
-        "{ planInvitations { id domains { code } } }",
+        "{ planInvitations { id domains { code } invitedBy { name } } }",
         json!({}),
     )
     .await;
     assert_eq!(waiting["planInvitations"][0]["id"], invited["id"]);
+    assert_eq!(
+        waiting["planInvitations"][0]["invitedBy"]["name"],
+        "Buddywerking Vluchtelingen Aalst"
+    );
     let accepted = ok(&app, &cast.caw, ANSWER, json!({ "id": invited["id"], "accept": true })).await;
     assert_eq!(accepted["answerPlanInvitation"]["status"], "ACTIVE");
     admit(&app, &cast, &plan, "ocmw-aalst", &cast.ocmw, &["finance"]).await;
