@@ -815,6 +815,19 @@ async fn plan_gaps_suggest_services_that_cover_the_family_and_speak_its_language
     let gaps = ok(&app, &cast.coordinator, GAPS, json!({ "plan": plan })).await["planGaps"].clone();
     assert_eq!(codes(&gaps, "domain"), vec!["health"]);
 
+    // Each planGaps runs up to one search per domain: a request holds fewer than ten.
+    let aliased: String = (0..10)
+        .map(|i| format!("g{i}: planGaps(planId: $plan) {{ reason }} "))
+        .collect();
+    let flood = app
+        .graphql_as(
+            Some(&cast.coordinator),
+            &format!("query($plan: ID!) {{ {aliased} }}"),
+            json!({ "plan": plan }),
+        )
+        .await;
+    assert_eq!(flood["errors"][0]["extensions"]["reason"], "TOO_COMPLEX", "{flood:#}");
+
     // A member sees the gaps of its domains only.
     admit(&app, &cast, &plan, "ocmw-aalst", &cast.ocmw, &["finance"]).await;
     let theirs = ok(&app, &cast.ocmw, GAPS, json!({ "plan": plan })).await;
