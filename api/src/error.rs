@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use crate::auth::AuthError;
 use crate::hsds::HsdsError;
 use crate::listings::ListingsError;
+use crate::plans::PlansError;
 use crate::reference::ReferenceError;
 use crate::referrals::ReferralsError;
 use crate::relay::RelayError;
@@ -362,6 +363,22 @@ impl From<ReferralsError> for ApiError {
             ReferralsError::Invalid(field, _) => return ApiError::invalid(field, error.to_string()),
             ReferralsError::Conflict => Reason::ConcurrentChange,
             ReferralsError::Crypto(_) | ReferralsError::Database(_) => Reason::Internal,
+        };
+        ApiError::new(reason, error.to_string())
+    }
+}
+
+impl From<PlansError> for ApiError {
+    fn from(error: PlansError) -> Self {
+        let reason = match error {
+            PlansError::Auth(e) => return e.into(),
+            PlansError::Reference(e) => return e.into(),
+            PlansError::Page(e) => return e.into(),
+            PlansError::Search(e) => return e.into(),
+            PlansError::NotFound(..) | PlansError::UnknownOrganization(_) => Reason::NotFound,
+            PlansError::Forbidden(_) => Reason::NotAllowed,
+            PlansError::Invalid(field, _) => return ApiError::invalid(field, error.to_string()),
+            PlansError::Crypto(_) | PlansError::Database(_) => Reason::Internal,
         };
         ApiError::new(reason, error.to_string())
     }

@@ -15,6 +15,7 @@ use crate::listings::{
     SuggestionsMutation, SuggestionsQuery,
 };
 use crate::metrics::{Metrics, MetricsExtension};
+use crate::plans::types::{PlansMutation, PlansQuery};
 use crate::reference::{Language, LifeDomain, Municipality, ReferenceData, ReferenceQuery};
 use crate::referrals::types::{ReferralSubscription, ReferralsMutation, ReferralsQuery};
 use crate::referrals::{Keyring, ReferralFeed};
@@ -34,6 +35,7 @@ pub struct Query(
     ReferralsQuery,
     SuggestionsQuery,
     CoverageQuery,
+    PlansQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +45,7 @@ pub struct Mutation(
     SuggestionsMutation,
     ReferralsMutation,
     HsdsMutation,
+    PlansMutation,
 );
 
 #[derive(MergedSubscription, Default)]

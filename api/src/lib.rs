@@ -10,6 +10,7 @@ pub mod graphql;
 pub mod hsds;
 pub mod listings;
 pub mod metrics;
+pub mod plans;
 pub mod reference;
 pub mod referrals;
 pub mod relay;

@@ -11,6 +11,7 @@ mod m20261123_000005_audit;
 mod m20261123_000006_suggestions;
 mod m20261123_000007_referrals;
 mod m20261123_000008_referral_boxes;
+mod m20261201_000009_support_plans;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_suggestions::Migration),
             Box::new(m20261123_000007_referrals::Migration),
             Box::new(m20261123_000008_referral_boxes::Migration),
+            Box::new(m20261201_000009_support_plans::Migration),
         ]
     }
 }

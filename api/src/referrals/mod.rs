@@ -590,7 +590,7 @@ fn check_text(field: &'static str, text: &str) -> Result<(), ReferralsError> {
 
 /// The family's municipality: as a location's is placed (`listings::municipality_of`) when a
 /// postal code is given, else the municipality code, which must be known.
-fn family_municipality(
+pub(crate) fn family_municipality(
     reference: &ReferenceData,
     postal_code: Option<&str>,
     municipality_code: Option<&str>,
@@ -618,7 +618,7 @@ fn family_municipality(
     }
 }
 
-fn family_languages(reference: &ReferenceData, inputs: &[String]) -> Result<Vec<String>, ReferralsError> {
+pub(crate) fn family_languages(reference: &ReferenceData, inputs: &[String]) -> Result<Vec<String>, ReferralsError> {
     if inputs.is_empty() {
         return invalid("languages", "must name at least one language the family speaks");
     }

@@ -14,6 +14,7 @@ mod hsds_import;
 mod limits;
 mod listings;
 mod pipeline;
+mod plans;
 mod reference;
 mod referrals;
 mod relevance;

@@ -1,0 +1,109 @@
+//! Where the map and the plan meet: the domains with a goal or a "missing" note and nobody
+//! helping, and for each the services that cover the family's municipality and speak its
+//! languages (staff or interpreter), ranked by the search module as `searchServices` ranks.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use entity::{service, support_plan_actor, support_plan_domain_note, support_plan_goal};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use super::{PLAN, PlansError, access, helps, log_read};
+use crate::auth::Viewer;
+use crate::reference::ReferenceData;
+use crate::relay::PageRequest;
+use crate::search::{Near, SearchIndex, SearchRequest};
+
+/// How many services a gap suggests.
+const SUGGESTIONS: usize = 5;
+
+/// Why a domain is a gap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GapReason {
+    /// The action plan has a goal there and the network map nobody who helps.
+    GoalWithoutActor,
+    /// The network map notes something missing there, and nobody helps.
+    MissingWithoutActor,
+}
+
+#[derive(Clone, Debug)]
+pub struct Gap {
+    pub domain: String,
+    pub reason: GapReason,
+    /// Suggested services, best first.
+    pub services: Vec<service::Model>,
+}
+
+/// The gaps in the domains the viewer sees, in the order of the life domains. A read of the
+/// plan, and logged as one.
+pub async fn gaps(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    search: &Arc<SearchIndex>,
+    viewer: &Viewer,
+    plan_id: &str,
+) -> Result<Vec<Gap>, PlansError> {
+    let (plan, access) = access(db, viewer, plan_id, PLAN, plan_id).await?;
+    log_read(db, plan_id, &access).await?;
+    let goals = support_plan_goal::Entity::find()
+        .filter(support_plan_goal::Column::PlanId.eq(plan_id))
+        .all(db)
+        .await?;
+    let notes = support_plan_domain_note::Entity::find()
+        .filter(support_plan_domain_note::Column::PlanId.eq(plan_id))
+        .filter(support_plan_domain_note::Column::Missing.is_not_null())
+        .all(db)
+        .await?;
+    let actors = support_plan_actor::Entity::find()
+        .filter(support_plan_actor::Column::PlanId.eq(plan_id))
+        .all(db)
+        .await?;
+    let service_ids: Vec<String> = actors.iter().filter_map(|a| a.service_id.clone()).collect();
+    let on_map = service::Entity::find()
+        .filter(service::Column::Id.is_in(service_ids))
+        .all(db)
+        .await?;
+    let languages: Vec<String> = serde_json::from_str(&plan.languages).unwrap_or_default();
+
+    let mut found = Vec::new();
+    for domain in reference.top_domains().filter(|d| access.sees(&d.code)) {
+        let code = domain.code.as_str();
+        if actors.iter().any(|a| a.domain == code && helps(a, &on_map)) {
+            continue;
+        }
+        let reason = if goals.iter().any(|g| g.domain == code) {
+            GapReason::GoalWithoutActor
+        } else if notes.iter().any(|n| n.domain == code) {
+            GapReason::MissingWithoutActor
+        } else {
+            continue;
+        };
+        let request = SearchRequest {
+            near: Some(Near::Municipality(plan.municipality_code.clone())),
+            domains: vec![code.to_owned()],
+            languages: languages.clone(),
+            include_interpreted: true,
+            ..SearchRequest::default()
+        };
+        let page = PageRequest {
+            offset: 0,
+            limit: SUGGESTIONS,
+        };
+        let results = search.search_in_pool(request, page).await?;
+        let ids: Vec<String> = results.hits.iter().map(|h| h.service_id.clone()).collect();
+        let mut services: HashMap<String, service::Model> = service::Entity::find()
+            .filter(service::Column::Id.is_in(ids.clone()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id.clone(), s))
+            .collect();
+        found.push(Gap {
+            domain: code.to_owned(),
+            reason,
+            // In the search's order; a service deleted since the index caught up is left out.
+            services: ids.iter().filter_map(|id| services.remove(id)).collect(),
+        });
+    }
+    Ok(found)
+}
