@@ -24,12 +24,14 @@ use crate::error::{ApiError, Reason};
 use crate::graphql::AppSchema;
 use crate::listings::MapLoader;
 
-/// Searches (and other root fields that rank or count much of the map) one request may hold.
+/// Searches (and other root fields that rank or count much of the map, weighed in
+/// `SEARCH_FIELDS`) one request may hold.
 /// A front end needs one search per screen; many aliased searches in one request would buy
 /// unbounded work for one request's price.
 pub const MAX_SEARCHES_PER_REQUEST: usize = 10;
-/// The root fields counted as searches.
-const SEARCH_FIELDS: [&str; 2] = ["searchServices", "coverage"];
+/// The root fields counted as searches, and how many each counts for: `planGaps` runs a
+/// search per gap of the plan.
+const SEARCH_FIELDS: [(&str, usize); 3] = [("searchServices", 1), ("coverage", 1), ("planGaps", 5)];
 /// Deep enough for GraphiQL's introspection query and real nesting
 /// (organization → services → locations → municipality → province → region).
 pub const MAX_DEPTH: usize = 16;
@@ -390,7 +392,7 @@ impl Extension for RequestCostCheck {
             return Err(ApiError::new(
                 Reason::TooManySearches,
                 format!(
-                    "this request holds {searches} searches; a request may hold at most {MAX_SEARCHES_PER_REQUEST}. Send the others as separate requests, or ask one search for more results with `first` (up to 100) and `after`"
+                    "this request holds {searches} searches (`planGaps` counts as five); a request may hold at most {MAX_SEARCHES_PER_REQUEST}. Send the others as separate requests, or ask one search for more results with `first` (up to 100) and `after`"
                 ),
             )
             .into_server_error());
@@ -442,7 +444,10 @@ fn count_searches(document: &ExecutableDocument, selection: &SelectionSet, depth
         .items
         .iter()
         .map(|item| match &item.node {
-            Selection::Field(field) => usize::from(SEARCH_FIELDS.contains(&field.node.name.node.as_str())),
+            Selection::Field(field) => SEARCH_FIELDS
+                .iter()
+                .find(|(name, _)| *name == field.node.name.node.as_str())
+                .map_or(0, |(_, weight)| *weight),
             Selection::InlineFragment(fragment) => {
                 count_searches(document, &fragment.node.selection_set.node, depth + 1)
             }
