@@ -10,8 +10,8 @@ mod types;
 
 pub use coverage::{Coverage, CoverageQuery, DomainCoverage, LanguageCoverage, coverage};
 pub use editing::{
-    AreaPart, AuditedResource, LanguageOffer, ListingsMutation, LocationChanges, NewService, OrganizationChanges,
-    ServiceChanges, TranslationText, audit_log, create_location, create_organization, create_service, delete_location,
+    AreaPart, LanguageOffer, ListingsMutation, LocationChanges, NewService, OrganizationChanges, ServiceChanges,
+    TranslationText, audit_log, create_location, create_organization, create_service, delete_location,
     may_edit_location, may_edit_organization, may_edit_service, may_see_confidential, municipality_of,
     set_service_area, set_service_capacity, set_service_languages, set_service_status, set_service_translations,
     stale_services, update_location, update_organization, update_service, verify_service,

@@ -10,7 +10,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
-use entity::enums::{Access, ChangedResource, Cost, InterpreterKind, LanguageMode, OrganizationKind, ServiceStatus};
+use entity::enums::{
+    Access, AuditAction, AuditResource, ChangedResource, Cost, InterpreterKind, LanguageMode, OrganizationKind,
+    ServiceStatus,
+};
 use entity::{location, organization, search_key, service};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
@@ -228,8 +231,8 @@ impl<'a> Run<'a> {
                 );
                 record_audit(
                     &txn,
-                    ("organization", &record.id),
-                    "update",
+                    (AuditResource::Organization, &record.id),
+                    AuditAction::Update,
                     self.by,
                     now,
                     &audited.0,
@@ -245,8 +248,8 @@ impl<'a> Run<'a> {
                 let fields = organization_editing::fields_of(&record);
                 record_audit(
                     &txn,
-                    ("organization", &record.id),
-                    "create",
+                    (AuditResource::Organization, &record.id),
+                    AuditAction::Create,
                     self.by,
                     now,
                     &Fields::new(),
@@ -383,8 +386,8 @@ impl<'a> Run<'a> {
                 );
                 record_audit(
                     &txn,
-                    ("location", &record.id),
-                    "update",
+                    (AuditResource::Location, &record.id),
+                    AuditAction::Update,
                     self.by,
                     now,
                     &audited.0,
@@ -400,8 +403,8 @@ impl<'a> Run<'a> {
                 let fields = location_editing::fields_of(&record);
                 record_audit(
                     &txn,
-                    ("location", &record.id),
-                    "create",
+                    (AuditResource::Location, &record.id),
+                    AuditAction::Create,
                     self.by,
                     now,
                     &Fields::new(),
@@ -582,8 +585,8 @@ impl<'a> Run<'a> {
                 record.write_parts(txn, Some(before)).await?;
                 record_audit(
                     txn,
-                    ("service", id),
-                    "update",
+                    (AuditResource::Service, id),
+                    AuditAction::Update,
                     self.by,
                     now,
                     &before.fields(),
@@ -598,8 +601,8 @@ impl<'a> Run<'a> {
                 record.write_parts(txn, None).await?;
                 record_audit(
                     txn,
-                    ("service", id),
-                    "create",
+                    (AuditResource::Service, id),
+                    AuditAction::Create,
                     self.by,
                     now,
                     &Fields::new(),

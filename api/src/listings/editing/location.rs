@@ -3,7 +3,7 @@
 //! Belgium or the Netherlands.
 
 use chrono::Utc;
-use entity::enums::{ChangedResource, Role};
+use entity::enums::{AuditAction, AuditResource, ChangedResource, Role};
 use entity::{location, organization, service, service_area, service_location};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
@@ -106,8 +106,8 @@ pub(super) async fn insert_location(
         .await?;
     record_audit(
         db,
-        ("location", &created.id),
-        "create",
+        (AuditResource::Location, &created.id),
+        AuditAction::Create,
         by,
         now,
         &Fields::new(),
@@ -176,8 +176,8 @@ pub async fn update_location(
         .await?;
         record_audit(
             &txn,
-            ("location", id),
-            "update",
+            (AuditResource::Location, id),
+            AuditAction::Update,
             &account_id,
             now,
             &fields_of(&current),
@@ -241,8 +241,8 @@ pub async fn delete_location(
         location::Entity::delete_by_id(id).exec(&txn).await?;
         record_audit(
             &txn,
-            ("location", id),
-            "delete",
+            (AuditResource::Location, id),
+            AuditAction::Delete,
             &account_id,
             Utc::now(),
             &fields_of(&current),

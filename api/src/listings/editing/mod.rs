@@ -15,13 +15,14 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use entity::audit_entry;
+use entity::enums::{AuditAction, AuditResource};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use serde_json::{Map, Value};
 
 pub use location::{LocationChanges, create_location, delete_location, municipality_of, update_location};
 pub use organization::{OrganizationChanges, create_organization, update_organization};
 pub use permissions::{may_edit_location, may_edit_organization, may_edit_service, may_see_confidential};
-pub use review::{AuditedResource, audit_log, stale_services};
+pub use review::{audit_log, stale_services};
 pub use service::{
     AreaPart, LanguageOffer, NewService, ServiceChanges, TranslationText, create_service, set_service_area,
     set_service_capacity, set_service_languages, set_service_status, set_service_translations, update_service,
@@ -67,14 +68,13 @@ pub(crate) type Fields = Map<String, Value>;
 /// `after`; a created record has an empty `before`, a deleted one an empty `after`.
 pub(crate) async fn record_audit(
     db: &impl ConnectionTrait,
-    resource: (&str, &str),
-    action: &str,
+    (resource_type, resource_id): (AuditResource, &str),
+    action: AuditAction,
     by: &str,
     at: DateTime<Utc>,
     before: &Fields,
     after: &Fields,
 ) -> Result<(), DbErr> {
-    let (resource_type, resource_id) = resource;
     let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
     names.sort();
     names.dedup();
@@ -86,9 +86,9 @@ pub(crate) async fn record_audit(
         }
         audit_entry::ActiveModel {
             id: Set(uuid::Uuid::new_v4().to_string()),
-            resource_type: Set(resource_type.to_owned()),
+            resource_type: Set(resource_type),
             resource_id: Set(resource_id.to_owned()),
-            last_action_type: Set(action.to_owned()),
+            last_action_type: Set(action),
             last_action_date: Set(at),
             field_name: Set(name.clone()),
             previous_value: Set((!old.is_null()).then(|| old.to_string())),

@@ -2,7 +2,7 @@
 //! of their municipalities), updated by those who may edit them.
 
 use chrono::Utc;
-use entity::enums::{ChangedResource, OrganizationKind, Role};
+use entity::enums::{AuditAction, AuditResource, ChangedResource, OrganizationKind, Role};
 use entity::{organization, search_key};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel};
 use serde_json::json;
@@ -89,8 +89,8 @@ pub async fn create_organization(
             .await?;
         record_audit(
             &txn,
-            ("organization", &created.id),
-            "create",
+            (AuditResource::Organization, &created.id),
+            AuditAction::Create,
             &signed_in.account.id,
             now,
             &Fields::new(),
@@ -165,8 +165,8 @@ pub async fn update_organization(
         .await?;
         record_audit(
             &txn,
-            ("organization", id),
-            "update",
+            (AuditResource::Organization, id),
+            AuditAction::Update,
             &account_id,
             now,
             &fields_of(&current),

@@ -5,7 +5,8 @@
 
 use chrono::Utc;
 use entity::enums::{
-    Access, ChangedResource, Cost, InterpreterKind, LanguageMode, Role, ServiceAreaKind, ServiceStatus, TargetGroup,
+    Access, AuditAction, AuditResource, ChangedResource, Cost, InterpreterKind, LanguageMode, Role, ServiceAreaKind,
+    ServiceStatus, TargetGroup,
 };
 use entity::{
     location, organization, search_key, service, service_area, service_domain, service_language, service_location,
@@ -205,8 +206,8 @@ async fn try_create_service(
     let id = record.service.id.clone();
     record_audit(
         &txn,
-        ("service", &id),
-        "create",
+        (AuditResource::Service, &id),
+        AuditAction::Create,
         &account.id,
         now,
         &Fields::new(),
@@ -226,36 +227,44 @@ pub async fn update_service(
     version: i32,
     changes: ServiceChanges,
 ) -> Result<service::Model, ListingsError> {
-    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
-        let s = &mut record.service;
-        let changes = changes.clone();
-        s.name = changes.name.unwrap_or(s.name.clone());
-        s.description = changes.description.unwrap_or(s.description.clone());
-        s.cost = changes.cost.unwrap_or(s.cost);
-        s.access = changes.access.unwrap_or(s.access);
-        s.age_min = changes.age_min.or(s.age_min);
-        s.age_max = changes.age_max.or(s.age_max);
-        for (column, change) in [
-            (&mut s.access_description, changes.access_description),
-            (&mut s.email, changes.email),
-            (&mut s.phone, changes.phone),
-            (&mut s.url, changes.url),
-        ] {
-            if let Some(text) = change {
-                *column = Some(text);
+    edit_service(
+        db,
+        reference,
+        viewer,
+        id,
+        Some(version),
+        AuditAction::Update,
+        |record| {
+            let s = &mut record.service;
+            let changes = changes.clone();
+            s.name = changes.name.unwrap_or(s.name.clone());
+            s.description = changes.description.unwrap_or(s.description.clone());
+            s.cost = changes.cost.unwrap_or(s.cost);
+            s.access = changes.access.unwrap_or(s.access);
+            s.age_min = changes.age_min.or(s.age_min);
+            s.age_max = changes.age_max.or(s.age_max);
+            for (column, change) in [
+                (&mut s.access_description, changes.access_description),
+                (&mut s.email, changes.email),
+                (&mut s.phone, changes.phone),
+                (&mut s.url, changes.url),
+            ] {
+                if let Some(text) = change {
+                    *column = Some(text);
+                }
             }
-        }
-        if let Some(domains) = changes.domains {
-            record.domains = domains;
-        }
-        if let Some(groups) = changes.target_groups {
-            record.target_groups = groups;
-        }
-        if let Some(location_ids) = changes.location_ids {
-            record.location_ids = location_ids;
-        }
-        Ok(())
-    })
+            if let Some(domains) = changes.domains {
+                record.domains = domains;
+            }
+            if let Some(groups) = changes.target_groups {
+                record.target_groups = groups;
+            }
+            if let Some(location_ids) = changes.location_ids {
+                record.location_ids = location_ids;
+            }
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -267,10 +276,18 @@ pub async fn set_service_status(
     version: i32,
     status: ServiceStatus,
 ) -> Result<service::Model, ListingsError> {
-    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
-        record.service.status = status;
-        Ok(())
-    })
+    edit_service(
+        db,
+        reference,
+        viewer,
+        id,
+        Some(version),
+        AuditAction::Update,
+        |record| {
+            record.service.status = status;
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -283,10 +300,18 @@ pub async fn set_service_area(
     version: i32,
     area: Vec<AreaPart>,
 ) -> Result<service::Model, ListingsError> {
-    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
-        record.area = area.clone();
-        Ok(())
-    })
+    edit_service(
+        db,
+        reference,
+        viewer,
+        id,
+        Some(version),
+        AuditAction::Update,
+        |record| {
+            record.area = area.clone();
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -300,10 +325,18 @@ pub async fn set_service_languages(
     languages: Vec<LanguageOffer>,
 ) -> Result<service::Model, ListingsError> {
     let languages = normalize_languages(reference, &languages)?;
-    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
-        record.languages = languages.clone();
-        Ok(())
-    })
+    edit_service(
+        db,
+        reference,
+        viewer,
+        id,
+        Some(version),
+        AuditAction::Update,
+        |record| {
+            record.languages = languages.clone();
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -316,10 +349,18 @@ pub async fn set_service_translations(
     version: i32,
     translations: Vec<TranslationText>,
 ) -> Result<service::Model, ListingsError> {
-    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
-        record.translations = translations.clone();
-        Ok(())
-    })
+    edit_service(
+        db,
+        reference,
+        viewer,
+        id,
+        Some(version),
+        AuditAction::Update,
+        |record| {
+            record.translations = translations.clone();
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -333,16 +374,24 @@ pub async fn set_service_capacity(
     available: Option<i32>,
     maximum: Option<i32>,
 ) -> Result<service::Model, ListingsError> {
-    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
-        let s = &mut record.service;
-        // The same figures again change nothing: `capacity_updated_at` says when they last
-        // changed (`verifyService` says the listing is still right).
-        if (s.capacity_available, s.capacity_maximum) != (available, maximum) {
-            (s.capacity_available, s.capacity_maximum) = (available, maximum);
-            s.capacity_updated_at = Some(Utc::now());
-        }
-        Ok(())
-    })
+    edit_service(
+        db,
+        reference,
+        viewer,
+        id,
+        Some(version),
+        AuditAction::Update,
+        |record| {
+            let s = &mut record.service;
+            // The same figures again change nothing: `capacity_updated_at` says when they last
+            // changed (`verifyService` says the listing is still right).
+            if (s.capacity_available, s.capacity_maximum) != (available, maximum) {
+                (s.capacity_available, s.capacity_maximum) = (available, maximum);
+                s.capacity_updated_at = Some(Utc::now());
+            }
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -354,7 +403,7 @@ pub async fn verify_service(
     id: &str,
 ) -> Result<service::Model, ListingsError> {
     let by = viewer.signed_in()?.account.email.clone();
-    edit_service(db, reference, viewer, id, None, "verify", |record| {
+    edit_service(db, reference, viewer, id, None, AuditAction::Verify, |record| {
         record.service.last_verified_at = Some(Utc::now());
         record.service.verified_by = Some(by.clone());
         Ok(())
@@ -370,7 +419,7 @@ async fn edit_service(
     viewer: &Viewer,
     id: &str,
     expected_version: Option<i32>,
-    action: &str,
+    action: AuditAction,
     change: impl Fn(&mut ServiceRecord) -> Result<(), ListingsError>,
 ) -> Result<service::Model, ListingsError> {
     with_write_retry(|| try_edit_service(db, reference, viewer, id, expected_version, action, &change)).await
@@ -382,7 +431,7 @@ async fn try_edit_service(
     viewer: &Viewer,
     id: &str,
     expected_version: Option<i32>,
-    action: &str,
+    action: AuditAction,
     change: &impl Fn(&mut ServiceRecord) -> Result<(), ListingsError>,
 ) -> Result<service::Model, ListingsError> {
     let account_id = viewer.signed_in()?.account.id.clone();
@@ -431,7 +480,7 @@ async fn try_edit_service(
     }
     record_audit(
         &txn,
-        ("service", id),
+        (AuditResource::Service, id),
         action,
         &account_id,
         now,
