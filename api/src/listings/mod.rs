@@ -4,6 +4,7 @@
 
 mod coverage;
 pub(crate) mod editing;
+mod field;
 mod loaders;
 mod suggestions;
 mod types;
@@ -16,6 +17,7 @@ pub use editing::{
     set_service_area, set_service_capacity, set_service_languages, set_service_status, set_service_translations,
     stale_services, update_location, update_organization, update_service, verify_service,
 };
+pub use field::Field;
 pub use loaders::LocationsOfService;
 pub use loaders::MapLoader;
 pub use suggestions::{
@@ -60,8 +62,9 @@ pub enum ListingsError {
         "someone changed this since you loaded it: the current version is {0}; reload, reapply your change and send that version"
     )]
     Conflict(i32),
+    /// A value that breaks a rule of the map, and why.
     #[error("`{0}` {1}")]
-    Invalid(&'static str, String),
+    Invalid(Field, String),
     #[error("too many suggestions from your address; try again in {0} s")]
     TooManySuggestions(u64),
     /// How it was resolved: `accepted` or `rejected`.
@@ -118,7 +121,7 @@ pub async fn find_organizations(
         .is_some_and(|s| s.chars().count() > MAX_NAME_SEARCH_CHARS)
     {
         return Err(ListingsError::Invalid(
-            "search",
+            Field::Search,
             format!("is longer than {MAX_NAME_SEARCH_CHARS} characters: search for part of a name"),
         ));
     }

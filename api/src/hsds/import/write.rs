@@ -33,7 +33,7 @@ use crate::listings::editing::{
     Fields, location as location_editing, new_id, organization as organization_editing, record_audit, with_write_retry,
     write_if_still,
 };
-use crate::listings::{AreaPart, LanguageOffer, ListingsError, TranslationText};
+use crate::listings::{AreaPart, Field, LanguageOffer, ListingsError, TranslationText};
 use crate::reference::ReferenceData;
 use crate::search;
 
@@ -207,7 +207,7 @@ impl<'a> Run<'a> {
         if let Some(attributes) = &doc.attributes {
             // Without one, an NGO, as `createOrganization` assumes of no kind either.
             record.kind = match attribute(attributes, "organization_kind") {
-                Some(kind) => enum_value("organization_kind", Some(kind))?,
+                Some(kind) => enum_value(Field::Kind, "organization_kind", Some(kind))?,
                 None => OrganizationKind::Ngo,
             };
         }
@@ -268,7 +268,7 @@ impl<'a> Run<'a> {
         let hsds_id = required_id(&doc.id)?;
         if doc.location_type.as_deref().map(str::trim) == Some("virtual") {
             return invalid(
-                "location_type",
+                Field::LocationType,
                 "is `virtual`: the map holds places where people are received; give an online service its `url` instead",
             );
         }
@@ -282,7 +282,7 @@ impl<'a> Run<'a> {
             .filter(|country| !is_belgium(country))
         {
             return invalid(
-                "addresses[0].country",
+                Field::Country,
                 format!("is `{country}`, not Belgium (`BE`): the map places every location in a Belgian municipality"),
             );
         }
@@ -292,14 +292,14 @@ impl<'a> Run<'a> {
             .or(item.organization.as_deref())
             .ok_or_else(|| {
                 ListingsError::Invalid(
-                    "organization_id",
+                    Field::OrganizationId,
                     "is missing: say whose location this is, or nest it in its organization or service".to_owned(),
                 )
             })?;
         let txn = crate::db::begin_write(self.db).await?;
         let organization = find_organization(&txn, organization_id)
             .await?
-            .ok_or_else(|| self.not_on_map("organization_id", RecordKind::Organization, organization_id))?;
+            .ok_or_else(|| self.not_on_map(Field::OrganizationId, RecordKind::Organization, organization_id))?;
         let existing = find_location(&txn, hsds_id).await?;
         let now = Utc::now();
         let mut record = existing.clone().unwrap_or_else(|| location::Model {
@@ -349,9 +349,9 @@ impl<'a> Run<'a> {
         }
         let postal_code = postal_code.map(|p| p.trim().to_owned()).ok_or_else(|| {
             let (field, what) = match doc.addresses {
-                Some(_) => ("addresses[0].postal_code", "is missing"),
+                Some(_) => (Field::PostalCode, "is missing"),
                 // As in a list response, which leaves addresses out.
-                None => ("addresses", "are missing"),
+                None => (Field::Addresses, "are missing"),
             };
             ListingsError::Invalid(
                 field,
@@ -429,14 +429,14 @@ impl<'a> Run<'a> {
             .or(item.organization.as_deref())
             .ok_or_else(|| {
                 ListingsError::Invalid(
-                    "organization_id",
+                    Field::OrganizationId,
                     "is missing: give the service's `organization_id` or its nested `organization`".to_owned(),
                 )
             })?;
         let txn = crate::db::begin_write(self.db).await?;
         let organization = find_organization(&txn, organization_id)
             .await?
-            .ok_or_else(|| self.not_on_map("organization_id", RecordKind::Organization, organization_id))?;
+            .ok_or_else(|| self.not_on_map(Field::OrganizationId, RecordKind::Organization, organization_id))?;
         let before = match find_service(&txn, hsds_id).await? {
             Some(found) => Some(ServiceRecord::load(&txn, found).await?),
             None => None,
@@ -459,9 +459,9 @@ impl<'a> Run<'a> {
         s.url = doc.url.clone();
         s.email = doc.email.clone();
         s.access_description = doc.application_process.clone();
-        s.age_min = whole_years("minimum_age", doc.minimum_age)?;
-        s.age_max = whole_years("maximum_age", doc.maximum_age)?;
-        let verified = date("assured_date", doc.assured_date.as_deref())?;
+        s.age_min = whole_years(Field::AgeMin, doc.minimum_age)?;
+        s.age_max = whole_years(Field::AgeMax, doc.maximum_age)?;
+        let verified = date(Field::LastVerifiedAt, doc.assured_date.as_deref())?;
         if verified != s.last_verified_at {
             // Who verified it is not exchanged: a date from elsewhere has no verifier here.
             (s.last_verified_at, s.verified_by) = (verified, None);
@@ -505,7 +505,7 @@ impl<'a> Run<'a> {
         record.validate(self.reference)?;
         check_locations(&txn, &record).await?;
 
-        let last_modified = timestamp("last_modified", doc.last_modified.as_deref())?;
+        let last_modified = timestamp(Field::UpdatedAt, doc.last_modified.as_deref())?;
         let outcome = match &before {
             Some(before) => {
                 record.service.version = before.service.version;
@@ -532,21 +532,20 @@ impl<'a> Run<'a> {
 
     /// A service offered at a location: the link is created, or found as it is.
     async fn service_at_location(&self, doc: &ServiceAtLocation) -> Result<Imported, ListingsError> {
-        let missing =
-            |field: &'static str, what: &str| ListingsError::Invalid(field, format!("is missing: say which {what}"));
+        let missing = |field: Field, what: &str| ListingsError::Invalid(field, format!("is missing: say which {what}"));
         let service_id = doc
             .service_id()
-            .ok_or_else(|| missing("service_id", "service is offered"))?;
+            .ok_or_else(|| missing(Field::ServiceId, "service is offered"))?;
         let location_id = doc
             .location_id()
-            .ok_or_else(|| missing("location_id", "location offers it"))?;
+            .ok_or_else(|| missing(Field::LocationId, "location offers it"))?;
         let txn = crate::db::begin_write(self.db).await?;
         let service = find_service(&txn, service_id)
             .await?
-            .ok_or_else(|| self.not_on_map("service_id", RecordKind::Service, service_id))?;
+            .ok_or_else(|| self.not_on_map(Field::ServiceId, RecordKind::Service, service_id))?;
         let location = find_location(&txn, location_id)
             .await?
-            .ok_or_else(|| self.not_on_map("location_id", RecordKind::Location, location_id))?;
+            .ok_or_else(|| self.not_on_map(Field::LocationId, RecordKind::Location, location_id))?;
         let before = ServiceRecord::load(&txn, service).await?;
         if before.location_ids.contains(&location.id) {
             return Ok(Outcome::Unchanged.into());
@@ -626,7 +625,7 @@ impl<'a> Run<'a> {
         let reference = self.reference;
         if reference.postal_code(postal_code).is_none() {
             return invalid(
-                "addresses[0].postal_code",
+                Field::PostalCode,
                 format!(
                     "`{postal_code}` is not a Belgian postal code: the map places every location in a Belgian municipality by its postal code"
                 ),
@@ -642,13 +641,13 @@ impl<'a> Run<'a> {
         if let Some(code) = municipality.map(str::trim) {
             if reference.municipality(code).is_none() {
                 return invalid(
-                    "attributes",
+                    Field::MunicipalityCode,
                     format!("`municipality` is `{code}`, which is no REFNIS municipality code such as 41002 (Aalst)"),
                 );
             }
             if !candidates.iter().any(|c| c == code) {
                 return invalid(
-                    "attributes",
+                    Field::MunicipalityCode,
                     format!(
                         "`municipality` is {}, which does not include postal code {postal_code} ({})",
                         named(code),
@@ -673,7 +672,7 @@ impl<'a> Run<'a> {
         match named_by_city[..] {
             [only] => Ok(only.clone()),
             _ => invalid(
-                "addresses[0].city",
+                Field::City,
                 format!(
                     "does not say which municipality of postal code {postal_code} it is: {}; give one of their names as `city`, or a `municipality` attribute with its REFNIS code",
                     all_named()
@@ -696,7 +695,7 @@ impl<'a> Run<'a> {
                     .filter(|code| !code.is_empty())
                     .ok_or_else(|| {
                         ListingsError::Invalid(
-                            "languages",
+                            Field::Languages,
                             "has a language without a `code` (ISO 639-1 or 639-3)".to_owned(),
                         )
                     })?;
@@ -741,11 +740,13 @@ impl<'a> Run<'a> {
         record.translations.clear();
         for attribute in attributes {
             match attribute.link_type.as_deref().map(str::trim) {
-                Some("target_group") => record
-                    .target_groups
-                    .push(enum_value("target_group", attribute.value())?),
-                Some("cost") => cost = Some(enum_value("cost", attribute.value())?),
-                Some("access") => access = Some(enum_value("access", attribute.value())?),
+                Some("target_group") => {
+                    record
+                        .target_groups
+                        .push(enum_value(Field::TargetGroups, "target_group", attribute.value())?)
+                }
+                Some("cost") => cost = Some(enum_value(Field::Cost, "cost", attribute.value())?),
+                Some("access") => access = Some(enum_value(Field::Access, "access", attribute.value())?),
                 Some("translation") => record.translations.push(translation(attribute.value())?),
                 // What the export says of organizations and locations says nothing of a service.
                 Some("organization_kind" | "municipality" | "confidential" | "postal_code") => {}
@@ -853,7 +854,7 @@ impl<'a> Run<'a> {
                 "radius" => {
                     let km: f64 = extent.trim_end_matches("km").trim().parse().map_err(|_| {
                         ListingsError::Invalid(
-                            "service_areas",
+                            Field::Area,
                             format!("has radius `{extent}`: write it as `<km> km`, such as `15 km`"),
                         )
                     })?;
@@ -885,7 +886,7 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn not_on_map(&self, field: &'static str, kind: RecordKind, id: &str) -> ListingsError {
+    fn not_on_map(&self, field: Field, kind: RecordKind, id: &str) -> ListingsError {
         let why = match self.refused.get(&(kind, id.to_owned())) {
             Some(reason) => format!("it was rejected: {reason}"),
             None => "import it first, or in the same run".to_owned(),
@@ -967,12 +968,12 @@ async fn find_service(db: &impl ConnectionTrait, hsds_id: &str) -> Result<Option
 /// A location passes the checks of an edit, except that a confidential one may come without
 /// its address: an export leaves it out, as it never leaves its server.
 fn check_location(reference: &ReferenceData, location: &location::Model) -> Result<(), ListingsError> {
-    validate::name("name", &location.name)?;
+    validate::name(Field::Name, &location.name)?;
     if !(location.confidential && location.address.is_empty()) {
-        validate::name("address", &location.address)?;
+        validate::name(Field::Address, &location.address)?;
     }
-    validate::optional_text("accessibility", location.accessibility.as_deref(), MAX_TEXT_CHARS)?;
-    validate::optional_text("openingHours", location.opening_hours.as_deref(), MAX_TEXT_CHARS)?;
+    validate::optional_text(Field::Accessibility, location.accessibility.as_deref(), MAX_TEXT_CHARS)?;
+    validate::optional_text(Field::OpeningHours, location.opening_hours.as_deref(), MAX_TEXT_CHARS)?;
     validate::coordinates(
         reference,
         &location.municipality_code,
@@ -998,33 +999,15 @@ fn settle(result: Result<Imported, ListingsError>) -> Result<Result<Imported, St
 /// Why a record is refused, naming the field as HSDS does.
 fn reason(refused: ListingsError) -> String {
     match refused {
-        ListingsError::Invalid(field, why) => format!("`{}` {why}", hsds_field(field)),
+        ListingsError::Invalid(field, why) => format!("`{}` {why}", field.hsds()),
         other => other.to_string(),
-    }
-}
-
-/// The HSDS field behind a field the map's checks name as the GraphQL API does.
-fn hsds_field(field: &str) -> &str {
-    match field {
-        "phone" => "phones[0].number",
-        "kboNumber" => "organization_identifiers",
-        "ageMin" => "minimum_age",
-        "ageMax" => "maximum_age",
-        "accessDescription" => "application_process",
-        "domains" | "translations" => "attributes",
-        "area" => "service_areas",
-        "locationIds" => "service_at_locations",
-        "address" => "addresses[0].address_1",
-        "accessibility" => "accessibility[0].description",
-        "openingHours" => "schedules[0].description",
-        other => other,
     }
 }
 
 fn required_id(id: &Option<String>) -> Result<&str, ListingsError> {
     id.as_deref().map(str::trim).filter(|id| !id.is_empty()).ok_or_else(|| {
         ListingsError::Invalid(
-            "id",
+            Field::Id,
             "is missing: every HSDS record has one, and the next import finds the record by it".to_owned(),
         )
     })
@@ -1050,7 +1033,7 @@ fn is_belgium(country: &str) -> bool {
 }
 
 /// One of our enumerations from an attribute's `value` (`FREE`, `SELF_REFERRAL`, …).
-fn enum_value<T>(link_type: &str, value: Option<String>) -> Result<T, ListingsError>
+fn enum_value<T>(field: Field, link_type: &str, value: Option<String>) -> Result<T, ListingsError>
 where
     T: DeserializeOwned + Serialize + Iterable,
 {
@@ -1061,15 +1044,12 @@ where
             .join(", ")
     };
     let Some(value) = value else {
-        return invalid(
-            "attributes",
-            format!("`{link_type}` has no value: give one of {}", allowed()),
-        );
+        return invalid(field, format!("`{link_type}` has no value: give one of {}", allowed()));
     };
     let spelled = value.trim().to_uppercase().replace([' ', '-'], "_");
     serde_json::from_value(Value::String(spelled)).or_else(|_| {
         invalid(
-            "attributes",
+            field,
             format!("`{link_type}` is `{value}`, which is not one of {}", allowed()),
         )
     })
@@ -1089,7 +1069,7 @@ fn translation(value: Option<String>) -> Result<TranslationText, ListingsError> 
         .and_then(|json| serde_json::from_str(json).ok())
         .ok_or_else(|| {
             ListingsError::Invalid(
-                "translations",
+                Field::Translations,
                 "`translation` must be JSON such as {\"lang\": \"fr\", \"name\": \"…\", \"description\": \"…\"}"
                     .to_owned(),
             )
@@ -1108,13 +1088,13 @@ fn status(value: Option<&str>) -> Result<ServiceStatus, ListingsError> {
         Some("temporarily closed") => Ok(ServiceStatus::TemporarilyClosed),
         // The map keeps no difference between a service that stopped and one that is gone.
         Some("inactive" | "defunct") => Ok(ServiceStatus::Inactive),
-        Some(other) => invalid("status", format!("`{other}` is not one of {ALLOWED}")),
-        None => invalid("status", format!("is missing: HSDS requires one of {ALLOWED}")),
+        Some(other) => invalid(Field::Status, format!("`{other}` is not one of {ALLOWED}")),
+        None => invalid(Field::Status, format!("is missing: HSDS requires one of {ALLOWED}")),
     }
 }
 
 /// An age in whole years.
-fn whole_years(field: &'static str, value: Option<f64>) -> Result<Option<i32>, ListingsError> {
+fn whole_years(field: Field, value: Option<f64>) -> Result<Option<i32>, ListingsError> {
     match value {
         None => Ok(None),
         Some(age) if age.fract() == 0.0 && (0.0..=130.0).contains(&age) => Ok(Some(age as i32)),
@@ -1124,7 +1104,7 @@ fn whole_years(field: &'static str, value: Option<f64>) -> Result<Option<i32>, L
 
 /// An RFC 3339 time, kept to the microsecond both databases store, so that the next import
 /// compares equal.
-fn timestamp(field: &'static str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ListingsError> {
+fn timestamp(field: Field, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ListingsError> {
     let Some(text) = value.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
@@ -1137,7 +1117,7 @@ fn timestamp(field: &'static str, value: Option<&str>) -> Result<Option<DateTime
 }
 
 /// A date (`2026-11-23`), as the start of that day in UTC; a full RFC 3339 time is read too.
-fn date(field: &'static str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ListingsError> {
+fn date(field: Field, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ListingsError> {
     let Some(text) = value.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
@@ -1152,7 +1132,7 @@ fn date(field: &'static str, value: Option<&str>) -> Result<Option<DateTime<Utc>
 /// an organization's editors and its services' locations depend on it.
 fn moved(kind: &str, organization_id: &str) -> ListingsError {
     ListingsError::Invalid(
-        "organization_id",
+        Field::OrganizationId,
         format!(
             "is `{organization_id}`, but the {kind} belongs to another organization on the map; a {kind} does not move between organizations"
         ),
@@ -1169,5 +1149,5 @@ fn no_life_domain(unmapped_terms: &[String]) -> ListingsError {
             unmapped_terms.join(", ")
         )
     };
-    ListingsError::Invalid("attributes", reason)
+    ListingsError::Invalid(Field::Domains, reason)
 }

@@ -13,7 +13,7 @@ use sea_orm::{
 use super::validate::{self, MAX_TEXT_CHARS, invalid};
 use super::{Fields, may_edit_location, new_id, record_audit, with_write_retry, write_if_still};
 use crate::auth::Viewer;
-use crate::listings::ListingsError;
+use crate::listings::{Field, ListingsError};
 use crate::reference::ReferenceData;
 use crate::search;
 
@@ -220,7 +220,7 @@ pub async fn delete_location(
             .await?;
         if !centre_of.is_empty() {
             return invalid(
-                "id",
+                Field::Id,
                 format!(
                     "is the centre of the radius area of {}; change that area with setServiceArea first",
                     centre_of.join(", ")
@@ -291,7 +291,7 @@ pub fn municipality_of(
     let postal_code = postal_code.trim();
     if reference.postal_code(postal_code).is_none() {
         return invalid(
-            "postalCode",
+            Field::PostalCode,
             format!("`{postal_code}` is not a known postal code, such as 9300"),
         );
     }
@@ -305,11 +305,11 @@ pub fn municipality_of(
         Some(code) => {
             reference
                 .require_municipality(code)
-                .map_err(|e| ListingsError::Invalid("municipalityCode", format!("is an {e}")))?;
+                .map_err(|e| ListingsError::Invalid(Field::MunicipalityCode, format!("is an {e}")))?;
             if !candidates.iter().any(|c| c == code) {
                 let names: Vec<String> = candidates.iter().map(|c| name(c)).collect();
                 return invalid(
-                    "municipalityCode",
+                    Field::MunicipalityCode,
                     format!(
                         "{} does not include postal code {postal_code}, which lies in {}",
                         name(code),
@@ -324,7 +324,7 @@ pub fn municipality_of(
             several => {
                 let names: Vec<String> = several.iter().map(|c| name(c)).collect();
                 invalid(
-                    "municipalityCode",
+                    Field::MunicipalityCode,
                     format!("is needed: postal code {postal_code} lies in {}", names.join(", ")),
                 )
             }
@@ -342,10 +342,10 @@ pub(crate) fn tidy(location: &mut location::Model) {
 }
 
 fn check(reference: &ReferenceData, location: &location::Model) -> Result<(), ListingsError> {
-    validate::name("name", &location.name)?;
-    validate::name("address", &location.address)?;
-    validate::optional_text("accessibility", location.accessibility.as_deref(), MAX_TEXT_CHARS)?;
-    validate::optional_text("openingHours", location.opening_hours.as_deref(), MAX_TEXT_CHARS)?;
+    validate::name(Field::Name, &location.name)?;
+    validate::name(Field::Address, &location.address)?;
+    validate::optional_text(Field::Accessibility, location.accessibility.as_deref(), MAX_TEXT_CHARS)?;
+    validate::optional_text(Field::OpeningHours, location.opening_hours.as_deref(), MAX_TEXT_CHARS)?;
     validate::coordinates(
         reference,
         &location.municipality_code,

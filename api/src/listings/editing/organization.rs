@@ -11,7 +11,7 @@ use super::location::{LocationChanges, insert_location, municipality_of};
 use super::validate::{self, MAX_TEXT_CHARS};
 use super::{Fields, may_edit_organization, new_id, record_audit, with_write_retry, write_if_still};
 use crate::auth::Viewer;
-use crate::listings::ListingsError;
+use crate::listings::{Field, ListingsError};
 use crate::reference::ReferenceData;
 use crate::search;
 
@@ -43,7 +43,7 @@ pub async fn create_organization(
         Role::MunicipalityEditor => {
             let Some(location) = &first_location else {
                 return validate::invalid(
-                    "location",
+                    Field::Location,
                     "is needed: a municipality editor creates an organization with its first location in one of its municipalities",
                 );
             };
@@ -195,11 +195,11 @@ pub(crate) fn tidy(organization: &mut organization::Model) {
 }
 
 pub(crate) fn check(organization: &organization::Model) -> Result<(), ListingsError> {
-    validate::name("name", &organization.name)?;
-    validate::optional_text("description", organization.description.as_deref(), MAX_TEXT_CHARS)?;
-    validate::url("website", organization.website.as_deref())?;
-    validate::email("email", organization.email.as_deref())?;
-    validate::phone("phone", organization.phone.as_deref())?;
+    validate::name(Field::Name, &organization.name)?;
+    validate::optional_text(Field::Description, organization.description.as_deref(), MAX_TEXT_CHARS)?;
+    validate::url(Field::Website, organization.website.as_deref())?;
+    validate::email(Field::Email, organization.email.as_deref())?;
+    validate::phone(Field::Phone, organization.phone.as_deref())?;
     validate::kbo_number(organization.kbo_number.as_deref())
 }
 

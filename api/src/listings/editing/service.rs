@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use super::validate::{self, MAX_TEXT_CHARS, invalid};
 use super::{Fields, may_edit_service, new_id, record_audit, with_write_retry, write_if_still};
 use crate::auth::Viewer;
-use crate::listings::ListingsError;
+use crate::listings::{Field, ListingsError};
 use crate::reference::ReferenceData;
 use crate::search;
 
@@ -593,17 +593,21 @@ impl ServiceRecord {
 
     pub(crate) fn validate(&self, reference: &ReferenceData) -> Result<(), ListingsError> {
         let s = &self.service;
-        validate::name("name", &s.name)?;
-        validate::required("description", &s.description)?;
-        validate::text("description", &s.description, MAX_TEXT_CHARS)?;
-        validate::optional_text("accessDescription", s.access_description.as_deref(), MAX_TEXT_CHARS)?;
+        validate::name(Field::Name, &s.name)?;
+        validate::required(Field::Description, &s.description)?;
+        validate::text(Field::Description, &s.description, MAX_TEXT_CHARS)?;
+        validate::optional_text(
+            Field::AccessDescription,
+            s.access_description.as_deref(),
+            MAX_TEXT_CHARS,
+        )?;
         validate::age_range(s.age_min, s.age_max)?;
-        validate::email("email", s.email.as_deref())?;
-        validate::phone("phone", s.phone.as_deref())?;
-        validate::url("url", s.url.as_deref())?;
+        validate::email(Field::Email, s.email.as_deref())?;
+        validate::phone(Field::Phone, s.phone.as_deref())?;
+        validate::url(Field::Url, s.url.as_deref())?;
         for (field, places) in [
-            ("capacityAvailable", s.capacity_available),
-            ("capacityMaximum", s.capacity_maximum),
+            (Field::CapacityAvailable, s.capacity_available),
+            (Field::CapacityMaximum, s.capacity_maximum),
         ] {
             if let Some(n) = places.filter(|n| *n < 0) {
                 return invalid(field, format!("must not be negative, got {n}"));
@@ -613,19 +617,19 @@ impl ServiceRecord {
             && available > maximum
         {
             return invalid(
-                "capacityAvailable",
+                Field::CapacityAvailable,
                 format!("must not be above capacityMaximum ({maximum}), got {available}"),
             );
         }
         if self.domains.is_empty() {
             return invalid(
-                "domains",
+                Field::Domains,
                 "must name at least one life domain or need, such as `housing.search`",
             );
         }
         if let Some(unknown) = self.domains.iter().find(|code| reference.domain(code).is_none()) {
             return invalid(
-                "domains",
+                Field::Domains,
                 format!("has unknown life domain `{unknown}`: use a code from the `domains` query"),
             );
         }
@@ -637,7 +641,7 @@ impl ServiceRecord {
     fn validate_languages(&self) -> Result<(), ListingsError> {
         if let Some(twice) = self.languages.windows(2).find(|pair| pair[0].code == pair[1].code) {
             return invalid(
-                "languages",
+                Field::Languages,
                 format!("names `{}` twice; give each language once", twice[0].code),
             );
         }
@@ -647,7 +651,7 @@ impl ServiceRecord {
             .find(|l| l.mode == LanguageMode::Staff && l.interpreter_kind.is_some())
         {
             return invalid(
-                "languages",
+                Field::Languages,
                 format!("`{}`: interpreterKind goes with mode INTERPRETER only", offer.code),
             );
         }
@@ -658,7 +662,7 @@ impl ServiceRecord {
         for (i, t) in self.translations.iter().enumerate() {
             if !TRANSLATION_LANGS.contains(&t.lang.as_str()) {
                 return invalid(
-                    "translations",
+                    Field::Translations,
                     format!(
                         "has language `{}`: translations are in {} (the service's own text is Dutch)",
                         t.lang,
@@ -667,12 +671,12 @@ impl ServiceRecord {
                 );
             }
             if i > 0 && self.translations[i - 1].lang == t.lang {
-                return invalid("translations", format!("has `{}` twice", t.lang));
+                return invalid(Field::Translations, format!("has `{}` twice", t.lang));
             }
             for (part, text) in [("name", &t.name), ("description", &t.description)] {
                 if validate::is_blank(text) {
                     return invalid(
-                        "translations",
+                        Field::Translations,
                         format!(
                             "`{}` has an empty {part} (spaces and invisible characters do not count)",
                             t.lang
@@ -680,8 +684,8 @@ impl ServiceRecord {
                     );
                 }
             }
-            validate::text("translations", &t.name, validate::MAX_NAME_CHARS)?;
-            validate::text("translations", &t.description, MAX_TEXT_CHARS)?;
+            validate::text(Field::Translations, &t.name, validate::MAX_NAME_CHARS)?;
+            validate::text(Field::Translations, &t.description, MAX_TEXT_CHARS)?;
         }
         Ok(())
     }
@@ -689,7 +693,7 @@ impl ServiceRecord {
     fn validate_area(&self, reference: &ReferenceData) -> Result<(), ListingsError> {
         if self.area.is_empty() {
             return invalid(
-                "area",
+                Field::Area,
                 "must say where the service accepts people from: national, regions, provinces, municipalities or a radius around one of its locations",
             );
         }
@@ -699,7 +703,7 @@ impl ServiceRecord {
                 // Two circles around one place: which one holds is anyone's guess.
                 if let Some((_, other)) = centres.iter().find(|(centre, _)| *centre == location_id) {
                     return invalid(
-                        "area",
+                        Field::Area,
                         format!(
                             "has two radius areas around location `{location_id}` ({other} km and {km} km): give one radius per location"
                         ),
@@ -715,7 +719,7 @@ impl ServiceRecord {
                 AreaPart::Radius { location_id, km } => {
                     if !self.location_ids.contains(location_id) {
                         return invalid(
-                            "area",
+                            Field::Area,
                             format!(
                                 "radius around location `{location_id}`, which is not one of the service's locations"
                             ),
@@ -723,7 +727,7 @@ impl ServiceRecord {
                     }
                     if !(*km > 0.0 && *km <= MAX_RADIUS_KM) {
                         return invalid(
-                            "area",
+                            Field::Area,
                             format!("radius must be above 0 and at most {MAX_RADIUS_KM} km, got {km}"),
                         );
                     }
@@ -738,7 +742,7 @@ impl ServiceRecord {
                     _ => unreachable!("national and radius parts are always known"),
                 };
                 return invalid(
-                    "area",
+                    Field::Area,
                     format!("has unknown {kind} code `{code}`: use a REFNIS code from the reference data"),
                 );
             }
@@ -944,7 +948,7 @@ pub(crate) fn normalize_languages(
         .map(|offer| {
             let language = reference
                 .normalize_language(&offer.code)
-                .map_err(|e| ListingsError::Invalid("languages", format!("has {e}")))?;
+                .map_err(|e| ListingsError::Invalid(Field::Languages, format!("has {e}")))?;
             Ok(LanguageOffer {
                 code: language.code.clone(),
                 ..offer.clone()
@@ -964,9 +968,12 @@ pub(crate) async fn check_locations(db: &impl ConnectionTrait, record: &ServiceR
         .await?;
     for id in &record.location_ids {
         match found.iter().find(|l| &l.id == id) {
-            None => return invalid("locationIds", format!("has `{id}`, which is no location")),
+            None => return invalid(Field::LocationIds, format!("has `{id}`, which is no location")),
             Some(l) if l.organization_id != record.service.organization_id => {
-                return invalid("locationIds", format!("has `{id}`, a location of another organization"));
+                return invalid(
+                    Field::LocationIds,
+                    format!("has `{id}`, a location of another organization"),
+                );
             }
             Some(_) => {}
         }
