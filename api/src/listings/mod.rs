@@ -8,12 +8,13 @@ mod field;
 mod loaders;
 mod suggestions;
 mod types;
+pub(crate) mod write;
 
 pub use coverage::{Coverage, CoverageQuery, DomainCoverage, LanguageCoverage, coverage};
 pub use editing::{
     AreaPart, LanguageOffer, ListingsMutation, LocationChanges, NewService, OrganizationChanges, ServiceChanges,
     TranslationText, audit_log, create_location, create_organization, create_service, delete_location,
-    may_edit_location, may_edit_organization, may_edit_service, may_see_confidential, municipality_of,
+    may_edit_location, may_edit_organization, may_edit_service, may_import, may_see_confidential, municipality_of,
     set_service_area, set_service_capacity, set_service_languages, set_service_status, set_service_translations,
     stale_services, update_location, update_organization, update_service, verify_service,
 };
@@ -25,6 +26,7 @@ pub use suggestions::{
     resolve_suggestion, suggest_change,
 };
 pub use types::{Access, LanguageMode, ListingsQuery, Location, Organization, Service, TargetGroup};
+pub use write::{Author, MapWriter, Searchable};
 
 /// The longest part of a name `organizations(search:)` looks for (longer patterns are
 /// refused by SQLite's LIKE, and no name is that long).

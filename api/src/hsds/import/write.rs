@@ -1,6 +1,7 @@
-//! Writing one HSDS record: found by the id it has in the directory it came from, checked as
-//! an edit is (`listings::editing`), and written with its audit entries and change-log row in
-//! a transaction of its own — or, when anything is wrong with it, not at all.
+//! Writing one HSDS record: found by the id it has in the directory it came from, and written
+//! through the map's one write path (`listings::write`), checked as an edit is, with its audit
+//! entries and change-log row in a transaction of its own — or, when anything is wrong with
+//! it, not at all.
 //!
 //! A document's own fields say what the record is: one it leaves out is none. Its nested
 //! lists (`phones`, `attributes`, `languages`, `service_areas`, `service_at_locations`,
@@ -10,15 +11,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
-use entity::enums::{
-    Access, AuditAction, AuditResource, ChangedResource, Cost, InterpreterKind, LanguageMode, OrganizationKind,
-    ServiceStatus,
-};
+use entity::enums::{Access, Cost, InterpreterKind, LanguageMode, OrganizationKind, ServiceStatus};
 use entity::{location, organization, search_key, service};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    IntoActiveModel, Iterable, QueryFilter,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, Iterable, QueryFilter};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -27,26 +22,21 @@ use super::document::{self, Attribute, CostOption, Language, Phone, ServiceArea,
 use super::read::Item;
 use super::{ImportReport, RecordKind, Rejection, TaxonomyMap, Warning};
 use crate::hsds::HsdsError;
-use crate::listings::editing::service::{ServiceRecord, check_locations, municipalities_of, normalize_languages};
-use crate::listings::editing::validate::{self, MAX_TEXT_CHARS, invalid};
-use crate::listings::editing::{
-    Fields, location as location_editing, new_id, organization as organization_editing, record_audit, with_write_retry,
-    write_if_still,
-};
+use crate::listings::editing::new_id;
+use crate::listings::editing::service::{ServiceRecord, municipalities_of, normalize_languages};
+use crate::listings::editing::validate::invalid;
+use crate::listings::write::{Change, Draft, MapRecord, MapWriter, Outcome as WriteOutcome, Written};
 use crate::listings::{AreaPart, Field, LanguageOffer, ListingsError, TranslationText};
 use crate::reference::ReferenceData;
-use crate::search;
 
 /// `identifier_scheme` of a Belgian enterprise (KBO/BCE) number, after org-id.guide.
 const KBO_SCHEME: &str = "BE-BCE_KBO";
 
 /// One import: what it has read so far and what it reports.
 pub(super) struct Run<'a> {
-    db: &'a DatabaseConnection,
+    writer: &'a MapWriter<'a>,
     reference: &'a ReferenceData,
     taxonomy_map: &'a TaxonomyMap,
-    /// Who the audit trail names.
-    by: &'a str,
     /// The codes of the taxonomy terms read, by id, for attributes that name a term by id.
     terms: HashMap<String, Option<String>>,
     /// Why records of this run were rejected, for the records that refer to them.
@@ -77,18 +67,32 @@ impl From<Outcome> for Imported {
     }
 }
 
+impl<R> From<Written<R>> for Imported {
+    fn from(written: Written<R>) -> Self {
+        Imported {
+            outcome: match written.outcome {
+                WriteOutcome::Created => Outcome::Created,
+                WriteOutcome::Updated => Outcome::Updated,
+                WriteOutcome::Unchanged => Outcome::Unchanged,
+            },
+            warnings: written.warnings,
+        }
+    }
+}
+
+/// One HSDS record of a run, as a change to the map.
+struct Document<'r, D> {
+    run: &'r Run<'r>,
+    item: &'r Item,
+    doc: &'r D,
+}
+
 impl<'a> Run<'a> {
-    pub fn new(
-        db: &'a DatabaseConnection,
-        reference: &'a ReferenceData,
-        taxonomy_map: &'a TaxonomyMap,
-        by: &'a str,
-    ) -> Self {
+    pub fn new(writer: &'a MapWriter<'a>, taxonomy_map: &'a TaxonomyMap) -> Self {
         Run {
-            db,
-            reference,
+            writer,
+            reference: writer.reference(),
             taxonomy_map,
-            by,
             terms: HashMap::new(),
             refused: HashMap::new(),
             report: ImportReport::default(),
@@ -108,22 +112,20 @@ impl<'a> Run<'a> {
                 self.terms.insert(id.to_owned(), term.code.clone());
                 Ok(Outcome::Read.into())
             }),
-            RecordKind::Organization => match parse(item) {
-                Ok(doc) => settle(with_write_retry(|| self.organization(&doc)).await)?,
-                Err(why) => Err(why),
-            },
-            RecordKind::Location => match parse(item) {
-                Ok(doc) => settle(with_write_retry(|| self.location(item, &doc)).await)?,
-                Err(why) => Err(why),
-            },
-            RecordKind::Service => match parse(item) {
-                Ok(doc) => settle(with_write_retry(|| self.service(item, &doc)).await)?,
-                Err(why) => Err(why),
-            },
-            RecordKind::ServiceAtLocation => match parse(item) {
-                Ok(doc) => settle(with_write_retry(|| self.service_at_location(&doc)).await)?,
-                Err(why) => Err(why),
-            },
+            RecordKind::Organization => self.write::<document::Organization, organization::Model>(item).await?,
+            RecordKind::Location => self.write::<document::Location, location::Model>(item).await?,
+            RecordKind::Service => self.write::<document::Service, ServiceRecord>(item).await?,
+            RecordKind::ServiceAtLocation => {
+                self.write::<ServiceAtLocation, ServiceRecord>(item)
+                    .await?
+                    .map(|mut imported| {
+                        // A link written to its service is a link created.
+                        if let Outcome::Updated = imported.outcome {
+                            imported.outcome = Outcome::Created;
+                        }
+                        imported
+                    })
+            }
         };
         let id = item.id();
         match result {
@@ -171,10 +173,33 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    async fn organization(&self, doc: &document::Organization) -> Result<Imported, ListingsError> {
+    /// Reads `item` as a `D` and writes it through the map's write path: what became of it, or
+    /// why it was rejected. Only a failing database stops the import.
+    async fn write<D, R>(&self, item: &Item) -> Result<Result<Imported, String>, DbErr>
+    where
+        D: DeserializeOwned + Sync,
+        R: MapRecord,
+        for<'r> Document<'r, D>: Change<R>,
+    {
+        let doc: D = match parse(item) {
+            Ok(doc) => doc,
+            Err(why) => return Ok(Err(why)),
+        };
+        let change = Document {
+            run: self,
+            item,
+            doc: &doc,
+        };
+        settle(self.writer.write(&change).await.map(Imported::from))
+    }
+
+    async fn organization(
+        &self,
+        txn: &DatabaseTransaction,
+        doc: &document::Organization,
+    ) -> Result<Draft<organization::Model>, ListingsError> {
         let hsds_id = required_id(&doc.id)?;
-        let txn = crate::db::begin_write(self.db).await?;
-        let existing = find_organization(&txn, hsds_id).await?;
+        let existing = find_organization(txn, hsds_id).await?;
         let now = Utc::now();
         let mut record = existing.clone().unwrap_or_else(|| organization::Model {
             id: new_id(),
@@ -211,60 +236,15 @@ impl<'a> Run<'a> {
                 None => OrganizationKind::Ngo,
             };
         }
-        organization_editing::tidy(&mut record);
-        organization_editing::check(&record)?;
-        let outcome = match &existing {
-            Some(before) if *before == record => return Ok(Outcome::Unchanged.into()),
-            Some(before) => {
-                record.version = before.version + 1;
-                record.updated_at = now;
-                write_if_still(
-                    &txn,
-                    record.clone().into_active_model(),
-                    (organization::Column::Id, &record.id),
-                    (organization::Column::Version, before.version),
-                )
-                .await?;
-                let audited = (
-                    organization_editing::fields_of(before),
-                    organization_editing::fields_of(&record),
-                );
-                record_audit(
-                    &txn,
-                    (AuditResource::Organization, &record.id),
-                    AuditAction::Update,
-                    self.by,
-                    now,
-                    &audited.0,
-                    &audited.1,
-                )
-                .await?;
-                Outcome::Updated
-            }
-            None => {
-                organization::Entity::insert(record.clone().into_active_model().reset_all())
-                    .exec_without_returning(&txn)
-                    .await?;
-                let fields = organization_editing::fields_of(&record);
-                record_audit(
-                    &txn,
-                    (AuditResource::Organization, &record.id),
-                    AuditAction::Create,
-                    self.by,
-                    now,
-                    &Fields::new(),
-                    &fields,
-                )
-                .await?;
-                Outcome::Created
-            }
-        };
-        search::record(&txn, ChangedResource::Organization, &record.id).await?;
-        txn.commit().await?;
-        Ok(outcome.into())
+        Ok(Draft::over(existing, record))
     }
 
-    async fn location(&self, item: &Item, doc: &document::Location) -> Result<Imported, ListingsError> {
+    async fn location(
+        &self,
+        txn: &DatabaseTransaction,
+        item: &Item,
+        doc: &document::Location,
+    ) -> Result<Draft<location::Model>, ListingsError> {
         let hsds_id = required_id(&doc.id)?;
         if doc.location_type.as_deref().map(str::trim) == Some("virtual") {
             return invalid(
@@ -296,11 +276,10 @@ impl<'a> Run<'a> {
                     "is missing: say whose location this is, or nest it in its organization or service".to_owned(),
                 )
             })?;
-        let txn = crate::db::begin_write(self.db).await?;
-        let organization = find_organization(&txn, organization_id)
+        let organization = find_organization(txn, organization_id)
             .await?
             .ok_or_else(|| self.not_on_map(Field::OrganizationId, RecordKind::Organization, organization_id))?;
-        let existing = find_location(&txn, hsds_id).await?;
+        let existing = find_location(txn, hsds_id).await?;
         let now = Utc::now();
         let mut record = existing.clone().unwrap_or_else(|| location::Model {
             id: new_id(),
@@ -366,60 +345,15 @@ impl<'a> Run<'a> {
         if let Some(schedules) = &doc.schedules {
             record.opening_hours = schedules.first().and_then(|s| s.description.clone());
         }
-        location_editing::tidy(&mut record);
-        check_location(self.reference, &record)?;
-        let outcome = match &existing {
-            Some(before) if *before == record => return Ok(Outcome::Unchanged.into()),
-            Some(before) => {
-                record.version = before.version + 1;
-                record.updated_at = now;
-                write_if_still(
-                    &txn,
-                    record.clone().into_active_model(),
-                    (location::Column::Id, &record.id),
-                    (location::Column::Version, before.version),
-                )
-                .await?;
-                let audited = (
-                    location_editing::fields_of(before),
-                    location_editing::fields_of(&record),
-                );
-                record_audit(
-                    &txn,
-                    (AuditResource::Location, &record.id),
-                    AuditAction::Update,
-                    self.by,
-                    now,
-                    &audited.0,
-                    &audited.1,
-                )
-                .await?;
-                Outcome::Updated
-            }
-            None => {
-                location::Entity::insert(record.clone().into_active_model().reset_all())
-                    .exec_without_returning(&txn)
-                    .await?;
-                let fields = location_editing::fields_of(&record);
-                record_audit(
-                    &txn,
-                    (AuditResource::Location, &record.id),
-                    AuditAction::Create,
-                    self.by,
-                    now,
-                    &Fields::new(),
-                    &fields,
-                )
-                .await?;
-                Outcome::Created
-            }
-        };
-        search::record(&txn, ChangedResource::Location, &record.id).await?;
-        txn.commit().await?;
-        Ok(outcome.into())
+        Ok(Draft::over(existing, record))
     }
 
-    async fn service(&self, item: &Item, doc: &document::Service) -> Result<Imported, ListingsError> {
+    async fn service(
+        &self,
+        txn: &DatabaseTransaction,
+        item: &Item,
+        doc: &document::Service,
+    ) -> Result<Draft<ServiceRecord>, ListingsError> {
         let hsds_id = required_id(&doc.id)?;
         let organization_id = doc
             .organization
@@ -433,12 +367,11 @@ impl<'a> Run<'a> {
                     "is missing: give the service's `organization_id` or its nested `organization`".to_owned(),
                 )
             })?;
-        let txn = crate::db::begin_write(self.db).await?;
-        let organization = find_organization(&txn, organization_id)
+        let organization = find_organization(txn, organization_id)
             .await?
             .ok_or_else(|| self.not_on_map(Field::OrganizationId, RecordKind::Organization, organization_id))?;
-        let before = match find_service(&txn, hsds_id).await? {
-            Some(found) => Some(ServiceRecord::load(&txn, found).await?),
+        let before = match find_service(txn, hsds_id).await? {
+            Some(found) => Some(ServiceRecord::load(txn, found).await?),
             None => None,
         };
         if before
@@ -447,8 +380,7 @@ impl<'a> Run<'a> {
         {
             return Err(moved("service", organization_id));
         }
-        let now = Utc::now();
-        let mut record = before.clone().unwrap_or_else(|| new_service(hsds_id, now));
+        let mut record = before.clone().unwrap_or_else(|| new_service(hsds_id, Utc::now()));
         let mut warnings = Vec::new();
 
         let s = &mut record.service;
@@ -466,6 +398,10 @@ impl<'a> Run<'a> {
             // Who verified it is not exchanged: a date from elsewhere has no verifier here.
             (s.last_verified_at, s.verified_by) = (verified, None);
         }
+        // The document says when the service last changed; without that, the map does.
+        if let Some(modified) = timestamp(Field::UpdatedAt, doc.last_modified.as_deref())? {
+            s.updated_at = modified;
+        }
         if let Some(phones) = &doc.phones {
             s.phone = first_phone(phones);
         }
@@ -477,14 +413,14 @@ impl<'a> Run<'a> {
             unmapped_terms = self.service_attributes(&mut record, attributes, doc.cost_options.as_deref())?;
         }
         if let Some(links) = &doc.service_at_locations {
-            record.location_ids = self.locations_of(&txn, links, &mut warnings).await?;
+            record.location_ids = self.locations_of(txn, links, &mut warnings).await?;
         }
         if let Some(areas) = &doc.service_areas {
-            record.area = self.area(&txn, areas, &mut warnings).await?;
+            record.area = self.area(txn, areas, &mut warnings).await?;
         }
         if record.area.is_empty() {
             // As `createService` without an area: where its locations are.
-            record.area = municipalities_of(&txn, &record.location_ids).await?;
+            record.area = municipalities_of(txn, &record.location_ids).await?;
         }
         if record.area.is_empty() {
             record.area = vec![AreaPart::National];
@@ -493,7 +429,6 @@ impl<'a> Run<'a> {
                     .to_owned(),
             );
         }
-        record.tidy();
         if record.domains.is_empty() {
             return Err(no_life_domain(&unmapped_terms));
         }
@@ -502,36 +437,18 @@ impl<'a> Run<'a> {
                 "has taxonomy term {term}, which stands for no life domain of the map and is left out; a taxonomy map can say which it is"
             ));
         }
-        record.validate(self.reference)?;
-        check_locations(&txn, &record).await?;
-
-        let last_modified = timestamp(Field::UpdatedAt, doc.last_modified.as_deref())?;
-        let outcome = match &before {
-            Some(before) => {
-                record.service.version = before.service.version;
-                record.service.updated_at = last_modified.unwrap_or(before.service.updated_at);
-                if record == *before {
-                    return Ok(Imported {
-                        outcome: Outcome::Unchanged,
-                        warnings,
-                    });
-                }
-                record.service.version += 1;
-                record.service.updated_at = last_modified.unwrap_or(now);
-                Outcome::Updated
-            }
-            None => {
-                record.service.updated_at = last_modified.unwrap_or(now);
-                Outcome::Created
-            }
-        };
-        self.write_service(&txn, before.as_ref(), &record, now).await?;
-        txn.commit().await?;
-        Ok(Imported { outcome, warnings })
+        Ok(Draft {
+            warnings,
+            ..Draft::over(before, record)
+        })
     }
 
-    /// A service offered at a location: the link is created, or found as it is.
-    async fn service_at_location(&self, doc: &ServiceAtLocation) -> Result<Imported, ListingsError> {
+    /// A service offered at a location: the link is added to the service, or found as it is.
+    async fn service_at_location(
+        &self,
+        txn: &DatabaseTransaction,
+        doc: &ServiceAtLocation,
+    ) -> Result<Draft<ServiceRecord>, ListingsError> {
         let missing = |field: Field, what: &str| ListingsError::Invalid(field, format!("is missing: say which {what}"));
         let service_id = doc
             .service_id()
@@ -539,79 +456,16 @@ impl<'a> Run<'a> {
         let location_id = doc
             .location_id()
             .ok_or_else(|| missing(Field::LocationId, "location offers it"))?;
-        let txn = crate::db::begin_write(self.db).await?;
-        let service = find_service(&txn, service_id)
+        let service = find_service(txn, service_id)
             .await?
             .ok_or_else(|| self.not_on_map(Field::ServiceId, RecordKind::Service, service_id))?;
-        let location = find_location(&txn, location_id)
+        let location = find_location(txn, location_id)
             .await?
             .ok_or_else(|| self.not_on_map(Field::LocationId, RecordKind::Location, location_id))?;
-        let before = ServiceRecord::load(&txn, service).await?;
-        if before.location_ids.contains(&location.id) {
-            return Ok(Outcome::Unchanged.into());
-        }
-        let now = Utc::now();
+        let before = ServiceRecord::load(txn, service).await?;
         let mut record = before.clone();
         record.location_ids.push(location.id);
-        record.tidy();
-        check_locations(&txn, &record).await?;
-        record.service.version += 1;
-        record.service.updated_at = now;
-        self.write_service(&txn, Some(&before), &record, now).await?;
-        txn.commit().await?;
-        Ok(Outcome::Created.into())
-    }
-
-    /// Writes a service and its parts, over `before` or as a new one, with its audit entries
-    /// and change-log row.
-    async fn write_service(
-        &self,
-        txn: &DatabaseTransaction,
-        before: Option<&ServiceRecord>,
-        record: &ServiceRecord,
-        now: DateTime<Utc>,
-    ) -> Result<(), ListingsError> {
-        let id = record.service.id.as_str();
-        match before {
-            Some(before) => {
-                write_if_still(
-                    txn,
-                    record.service.clone().into_active_model(),
-                    (service::Column::Id, id),
-                    (service::Column::Version, before.service.version),
-                )
-                .await?;
-                record.write_parts(txn, Some(before)).await?;
-                record_audit(
-                    txn,
-                    (AuditResource::Service, id),
-                    AuditAction::Update,
-                    self.by,
-                    now,
-                    &before.fields(),
-                    &record.fields(),
-                )
-                .await?;
-            }
-            None => {
-                service::Entity::insert(record.service.clone().into_active_model().reset_all())
-                    .exec_without_returning(txn)
-                    .await?;
-                record.write_parts(txn, None).await?;
-                record_audit(
-                    txn,
-                    (AuditResource::Service, id),
-                    AuditAction::Create,
-                    self.by,
-                    now,
-                    &Fields::new(),
-                    &record.fields(),
-                )
-                .await?;
-            }
-        }
-        search::record(txn, ChangedResource::Service, id).await?;
-        Ok(())
+        Ok(Draft::over(Some(before), record))
     }
 
     /// The municipality of a location: its `municipality` attribute, which must include the
@@ -898,6 +752,38 @@ impl<'a> Run<'a> {
     }
 }
 
+impl Change<organization::Model> for Document<'_, document::Organization> {
+    async fn draft(
+        &self,
+        txn: &DatabaseTransaction,
+        _: &ReferenceData,
+    ) -> Result<Draft<organization::Model>, ListingsError> {
+        self.run.organization(txn, self.doc).await
+    }
+}
+
+impl Change<location::Model> for Document<'_, document::Location> {
+    async fn draft(
+        &self,
+        txn: &DatabaseTransaction,
+        _: &ReferenceData,
+    ) -> Result<Draft<location::Model>, ListingsError> {
+        self.run.location(txn, self.item, self.doc).await
+    }
+}
+
+impl Change<ServiceRecord> for Document<'_, document::Service> {
+    async fn draft(&self, txn: &DatabaseTransaction, _: &ReferenceData) -> Result<Draft<ServiceRecord>, ListingsError> {
+        self.run.service(txn, self.item, self.doc).await
+    }
+}
+
+impl Change<ServiceRecord> for Document<'_, ServiceAtLocation> {
+    async fn draft(&self, txn: &DatabaseTransaction, _: &ReferenceData) -> Result<Draft<ServiceRecord>, ListingsError> {
+        self.run.service_at_location(txn, self.doc).await
+    }
+}
+
 fn new_service(hsds_id: &str, now: DateTime<Utc>) -> ServiceRecord {
     ServiceRecord {
         service: service::Model {
@@ -963,23 +849,6 @@ async fn find_location(db: &impl ConnectionTrait, hsds_id: &str) -> Result<Optio
 
 async fn find_service(db: &impl ConnectionTrait, hsds_id: &str) -> Result<Option<service::Model>, DbErr> {
     find::<service::Entity>(db, (service::Column::ExternalId, service::Column::Id), hsds_id).await
-}
-
-/// A location passes the checks of an edit, except that a confidential one may come without
-/// its address: an export leaves it out, as it never leaves its server.
-fn check_location(reference: &ReferenceData, location: &location::Model) -> Result<(), ListingsError> {
-    validate::name(Field::Name, &location.name)?;
-    if !(location.confidential && location.address.is_empty()) {
-        validate::name(Field::Address, &location.address)?;
-    }
-    validate::optional_text(Field::Accessibility, location.accessibility.as_deref(), MAX_TEXT_CHARS)?;
-    validate::optional_text(Field::OpeningHours, location.opening_hours.as_deref(), MAX_TEXT_CHARS)?;
-    validate::coordinates(
-        reference,
-        &location.municipality_code,
-        location.latitude,
-        location.longitude,
-    )
 }
 
 /// The record as its HSDS object, or what in it is not.
