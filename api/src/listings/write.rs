@@ -80,6 +80,45 @@ pub(crate) trait MapRecord: Clone + PartialEq + Send + Sync {
     fn fields(&self) -> Fields;
 }
 
+/// The part of a [`MapRecord`] that a record kept in one row of `$entity` (with its `id`,
+/// `version` and `updated_at`) spells like every other such record.
+macro_rules! one_row_record {
+    ($entity:ident) => {
+        async fn find(txn: &::sea_orm::DatabaseTransaction, id: &str) -> Result<Option<Self>, ::sea_orm::DbErr> {
+            <$entity::Entity as ::sea_orm::EntityTrait>::find_by_id(id)
+                .one(txn)
+                .await
+        }
+
+        fn id(&self) -> &str {
+            &self.id
+        }
+
+        fn stamp(&self) -> (i32, ::chrono::DateTime<::chrono::Utc>) {
+            (self.version, self.updated_at)
+        }
+
+        fn set_stamp(&mut self, version: i32, updated_at: ::chrono::DateTime<::chrono::Utc>) {
+            (self.version, self.updated_at) = (version, updated_at);
+        }
+
+        async fn write(
+            &self,
+            txn: &::sea_orm::DatabaseTransaction,
+            before: Option<&Self>,
+        ) -> Result<(), $crate::listings::ListingsError> {
+            $crate::listings::write::write_row(
+                txn,
+                ::sea_orm::IntoActiveModel::into_active_model(self.clone()),
+                ($entity::Column::Id, &self.id),
+                ($entity::Column::Version, before.map(|b| b.version)),
+            )
+            .await
+        }
+    };
+}
+pub(crate) use one_row_record;
+
 /// A record that can be taken off the map (locations).
 pub(crate) trait Removable: MapRecord {
     /// Deletes the record if it may go and is still at its version, in the caller's

@@ -380,7 +380,9 @@ impl<'a> Run<'a> {
         {
             return Err(moved("service", organization_id));
         }
-        let mut record = before.clone().unwrap_or_else(|| new_service(hsds_id, Utc::now()));
+        let mut record = before
+            .clone()
+            .unwrap_or_else(|| ServiceRecord::new(organization.id.clone(), Some(hsds_id.to_owned())));
         let mut warnings = Vec::new();
 
         let s = &mut record.service;
@@ -781,42 +783,6 @@ impl Change<ServiceRecord> for Document<'_, document::Service> {
 impl Change<ServiceRecord> for Document<'_, ServiceAtLocation> {
     async fn draft(&self, txn: &DatabaseTransaction, _: &ReferenceData) -> Result<Draft<ServiceRecord>, ListingsError> {
         self.run.service_at_location(txn, self.doc).await
-    }
-}
-
-fn new_service(hsds_id: &str, now: DateTime<Utc>) -> ServiceRecord {
-    ServiceRecord {
-        service: service::Model {
-            id: new_id(),
-            organization_id: String::new(),
-            name: String::new(),
-            description: String::new(),
-            status: ServiceStatus::Active,
-            cost: Cost::Free,
-            access: Access::SelfReferral,
-            access_description: None,
-            age_min: None,
-            age_max: None,
-            email: None,
-            phone: None,
-            url: None,
-            capacity_available: None,
-            capacity_maximum: None,
-            capacity_updated_at: None,
-            last_verified_at: None,
-            verified_by: None,
-            name_search: String::new(),
-            external_id: Some(hsds_id.to_owned()),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        },
-        domains: Vec::new(),
-        target_groups: Vec::new(),
-        languages: Vec::new(),
-        translations: Vec::new(),
-        area: Vec::new(),
-        location_ids: Vec::new(),
     }
 }
 

@@ -2,15 +2,15 @@
 //! municipality (or narrows it down), and coordinates must lie in that municipality's part of
 //! Belgium or the Netherlands.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::enums::{AuditResource, ChangedResource};
 use entity::{location, organization, service, service_area, service_location};
-use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
 
 use super::validate::{self, MAX_TEXT_CHARS, invalid};
 use super::{Edit, may_edit_location, new_id};
 use crate::auth::Viewer;
-use crate::listings::write::{Change, Draft, Fields, MapRecord, MapWriter, Removable, write_row};
+use crate::listings::write::{Change, Draft, Fields, MapRecord, MapWriter, Removable, one_row_record};
 use crate::listings::{Field, ListingsError};
 use crate::reference::ReferenceData;
 
@@ -182,24 +182,10 @@ impl MapRecord for location::Model {
     const RESOURCE: AuditResource = AuditResource::Location;
     const CHANGED: ChangedResource = ChangedResource::Location;
 
-    async fn find(txn: &DatabaseTransaction, id: &str) -> Result<Option<Self>, DbErr> {
-        location::Entity::find_by_id(id).one(txn).await
-    }
-
-    fn id(&self) -> &str {
-        &self.id
-    }
+    one_row_record!(location);
 
     fn organization_id(&self) -> &str {
         &self.organization_id
-    }
-
-    fn stamp(&self) -> (i32, DateTime<Utc>) {
-        (self.version, self.updated_at)
-    }
-
-    fn set_stamp(&mut self, version: i32, updated_at: DateTime<Utc>) {
-        (self.version, self.updated_at) = (version, updated_at);
     }
 
     fn tidy(&mut self) {
@@ -230,16 +216,6 @@ impl MapRecord for location::Model {
         viewer: &Viewer,
     ) -> Result<bool, ListingsError> {
         may_edit_location(viewer, self)
-    }
-
-    async fn write(&self, txn: &DatabaseTransaction, before: Option<&Self>) -> Result<(), ListingsError> {
-        write_row(
-            txn,
-            self.clone().into_active_model(),
-            (location::Column::Id, &self.id),
-            (location::Column::Version, before.map(|b| b.version)),
-        )
-        .await
     }
 
     fn fields(&self) -> Fields {

@@ -1,17 +1,17 @@
 //! Organizations: created by admins and municipality editors (with a first location in one
 //! of their municipalities), updated by those who may edit them.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::enums::{AuditResource, ChangedResource, OrganizationKind, Role};
 use entity::{organization, search_key};
-use sea_orm::{DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel};
+use sea_orm::DatabaseTransaction;
 use serde_json::json;
 
 use super::location::{LocationChanges, NewLocation};
 use super::validate::{self, MAX_TEXT_CHARS};
 use super::{Edit, may_edit_organization, new_id};
 use crate::auth::Viewer;
-use crate::listings::write::{Change, Draft, Fields, MapRecord, MapWriter, write_row};
+use crate::listings::write::{Change, Draft, Fields, MapRecord, MapWriter, one_row_record};
 use crate::listings::{Field, ListingsError};
 use crate::reference::ReferenceData;
 
@@ -126,24 +126,10 @@ impl MapRecord for organization::Model {
     const RESOURCE: AuditResource = AuditResource::Organization;
     const CHANGED: ChangedResource = ChangedResource::Organization;
 
-    async fn find(txn: &DatabaseTransaction, id: &str) -> Result<Option<Self>, DbErr> {
-        organization::Entity::find_by_id(id).one(txn).await
-    }
-
-    fn id(&self) -> &str {
-        &self.id
-    }
+    one_row_record!(organization);
 
     fn organization_id(&self) -> &str {
         &self.id
-    }
-
-    fn stamp(&self) -> (i32, DateTime<Utc>) {
-        (self.version, self.updated_at)
-    }
-
-    fn set_stamp(&mut self, version: i32, updated_at: DateTime<Utc>) {
-        (self.version, self.updated_at) = (version, updated_at);
     }
 
     fn tidy(&mut self) {
@@ -176,16 +162,6 @@ impl MapRecord for organization::Model {
         viewer: &Viewer,
     ) -> Result<bool, ListingsError> {
         may_edit_organization(txn, reference, viewer, &self.id).await
-    }
-
-    async fn write(&self, txn: &DatabaseTransaction, before: Option<&Self>) -> Result<(), ListingsError> {
-        write_row(
-            txn,
-            self.clone().into_active_model(),
-            (organization::Column::Id, &self.id),
-            (organization::Column::Version, before.map(|b| b.version)),
-        )
-        .await
     }
 
     fn fields(&self) -> Fields {

@@ -138,40 +138,21 @@ impl Change<ServiceRecord> for NewService {
             Some(area) => area.clone(),
             None => municipalities_of(txn, &self.location_ids).await?,
         };
-        let now = Utc::now();
-        let record = ServiceRecord {
-            service: service::Model {
-                id: new_id(),
-                organization_id: self.organization_id.clone(),
-                name: self.name.clone(),
-                description: self.description.clone(),
-                status: ServiceStatus::Active,
-                cost: self.cost,
-                access: self.access,
-                access_description: self.access_description.clone(),
-                age_min: self.age_min,
-                age_max: self.age_max,
-                email: self.email.clone(),
-                phone: self.phone.clone(),
-                url: self.url.clone(),
-                capacity_available: None,
-                capacity_maximum: None,
-                capacity_updated_at: None,
-                last_verified_at: None,
-                verified_by: None,
-                name_search: String::new(),
-                external_id: None,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            },
-            domains: self.domains.clone(),
-            target_groups: self.target_groups.clone(),
-            languages: normalize_languages(reference, &self.languages)?,
-            translations: Vec::new(),
-            area,
-            location_ids: self.location_ids.clone(),
-        };
+        let mut record = ServiceRecord::new(self.organization_id.clone(), None);
+        let s = &mut record.service;
+        s.name = self.name.clone();
+        s.description = self.description.clone();
+        (s.cost, s.access) = (self.cost, self.access);
+        s.access_description = self.access_description.clone();
+        (s.age_min, s.age_max) = (self.age_min, self.age_max);
+        s.email = self.email.clone();
+        s.phone = self.phone.clone();
+        s.url = self.url.clone();
+        record.domains = self.domains.clone();
+        record.target_groups = self.target_groups.clone();
+        record.languages = normalize_languages(reference, &self.languages)?;
+        record.area = area;
+        record.location_ids = self.location_ids.clone();
         Ok(Draft::over(None, record))
     }
 }
@@ -321,6 +302,45 @@ async fn edit_service(
 }
 
 impl ServiceRecord {
+    /// A new service of the organization that says nothing yet: active, free, open to
+    /// self-referral, with no parts; `external_id` is its id in the directory it came from.
+    pub(crate) fn new(organization_id: String, external_id: Option<String>) -> Self {
+        let now = Utc::now();
+        ServiceRecord {
+            service: service::Model {
+                id: new_id(),
+                organization_id,
+                name: String::new(),
+                description: String::new(),
+                status: ServiceStatus::Active,
+                cost: Cost::Free,
+                access: Access::SelfReferral,
+                access_description: None,
+                age_min: None,
+                age_max: None,
+                email: None,
+                phone: None,
+                url: None,
+                capacity_available: None,
+                capacity_maximum: None,
+                capacity_updated_at: None,
+                last_verified_at: None,
+                verified_by: None,
+                name_search: String::new(),
+                external_id,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+            domains: Vec::new(),
+            target_groups: Vec::new(),
+            languages: Vec::new(),
+            translations: Vec::new(),
+            area: Vec::new(),
+            location_ids: Vec::new(),
+        }
+    }
+
     pub(crate) async fn load(db: &impl ConnectionTrait, service: service::Model) -> Result<Self, DbErr> {
         let id = service.id.clone();
         let domains = service_domain::Entity::find()
