@@ -877,3 +877,38 @@ async fn a_rejected_record_names_the_field_as_hsds_does_not_as_the_api() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_shelter_imported_without_its_address_can_still_be_edited() {
+    let app = spawn_app().await;
+    let db = app.connect().await;
+    import_into(&app, ImportSource::Path(fixture("aalst")), None).await;
+    let shelter = location_by_external_id(&db, SHELTER).await;
+    let admin = account(&app, "admin@x.org", Role::Admin, None, None).await;
+    let edited = app
+        .graphql_as(
+            Some(&admin),
+            "mutation($id: ID!, $v: Int!) { updateLocation(id: $id, version: $v,
+                input: { openingHours: \"op afspraak\" }) { version } }",
+            json!({ "id": api::relay::global_id(api::relay::NodeKind::Location, &shelter.id).0, "v": shelter.version }),
+        )
+        .await;
+    assert!(edited.get("errors").is_none(), "{edited:#}");
+    assert_eq!(
+        edited["data"]["updateLocation"]["version"].as_i64(),
+        Some(i64::from(shelter.version) + 1)
+    );
+
+    // A shelter of the map's own still needs its address.
+    let organization = api::relay::global_id(api::relay::NodeKind::Organization, &shelter.organization_id).0;
+    let own = app
+        .graphql_as(
+            Some(&admin),
+            "mutation($org: ID!) { createLocation(organizationId: $org, input: {
+                name: \"Opvang\", address: \"\", postalCode: \"9300\", confidential: true }) { id } }",
+            json!({ "org": organization }),
+        )
+        .await;
+    assert_eq!(code(&own), "BAD_USER_INPUT", "{own:#}");
+    assert_eq!(own["errors"][0]["extensions"]["field"], "address");
+}
