@@ -296,7 +296,7 @@ impl From<ListingsError> for ApiError {
             ListingsError::Conflict(current) => {
                 return ApiError::new(Reason::StaleVersion, error.to_string()).with("currentVersion", current);
             }
-            ListingsError::Invalid(field, _) => return ApiError::invalid(field, error.to_string()),
+            ListingsError::Invalid(field, _) => return ApiError::invalid(field.graphql(), error.to_string()),
             ListingsError::TooManySuggestions(seconds) => {
                 return ApiError::rate_limited(Reason::TooManySuggestions, error.to_string(), seconds);
             }

@@ -2,16 +2,16 @@
 //! follow HSDS's `metadata` object.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{AuditAction, AuditResource};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_entry")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// `service`, `organization`, `location`.
-    pub resource_type: String,
+    pub resource_type: AuditResource,
     pub resource_id: String,
-    /// `create`, `update`, `verify` or `delete`.
-    pub last_action_type: String,
+    pub last_action_type: AuditAction,
     pub last_action_date: DateTimeUtc,
     pub field_name: String,
     /// JSON of the old value; null for a field that was empty.

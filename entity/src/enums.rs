@@ -66,6 +66,45 @@ text_enum!(
     ChangedResource { Organization, Service, Location }
 );
 
+/// Which kind of record an audit entry is about. Stored in lower case, as HSDS names the
+/// objects (unlike the enumerations above, which the GraphQL API shows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum AuditResource {
+    #[sea_orm(string_value = "organization")]
+    Organization,
+    #[sea_orm(string_value = "service")]
+    Service,
+    #[sea_orm(string_value = "location")]
+    Location,
+}
+
+impl AuditResource {
+    /// The stored value, for messages that name the kind of record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditResource::Organization => "organization",
+            AuditResource::Service => "service",
+            AuditResource::Location => "location",
+        }
+    }
+}
+
+/// What an audit entry records, in HSDS `metadata`'s words (`last_action_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum AuditAction {
+    #[sea_orm(string_value = "create")]
+    Create,
+    #[sea_orm(string_value = "update")]
+    Update,
+    /// An editor confirmed the listing is right.
+    #[sea_orm(string_value = "verify")]
+    Verify,
+    #[sea_orm(string_value = "delete")]
+    Delete,
+}
+
 text_enum!(
     /// Where a suggested correction stands: waiting for an editor, or resolved.
     SuggestionStatus { Pending, Accepted, Rejected }
@@ -91,3 +130,16 @@ text_enum!(
     /// Why a service declined a referral.
     DeclineReason { NoCapacity, OutsideTargetGroup, OutsideArea, NotOurService, FamilyUnreachable, Other }
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Iterable;
+
+    #[test]
+    fn audit_resources_name_themselves_as_they_are_stored() {
+        for resource in AuditResource::iter() {
+            assert_eq!(resource.as_str(), resource.to_value());
+        }
+    }
+}

@@ -2,10 +2,11 @@
 //! the `importHsds` mutation.
 //!
 //! Every record is found by its HSDS `id`, kept as its `external_id`, so importing the same
-//! documents again changes nothing. Each record is checked as an edit would be and written in
-//! a transaction of its own with its audit entries and change-log row (search follows at
-//! once); a record that fails writes nothing and is reported with where it is and why, and
-//! the others are imported all the same. `docs/hsds-mapping.md` says what maps to what.
+//! documents again changes nothing. Each record goes through the map's one write path, as an
+//! edit does: checked, and written in a transaction of its own with its audit entries and
+//! change-log row; search follows once the import is done. A record that fails writes
+//! nothing and is reported with where it is and why, and the others are imported all the
+//! same. `docs/hsds-mapping.md` says what maps to what.
 
 mod document;
 mod read;
@@ -16,14 +17,15 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use entity::enums::Role;
 use sea_orm::DatabaseConnection;
 
 pub use types::HsdsMutation;
 
 use super::HsdsError;
 use crate::auth::Viewer;
+use crate::listings::{Author, MapWriter, Searchable, may_import};
 use crate::reference::ReferenceData;
+use crate::search::SearchIndex;
 use read::Read;
 
 /// The most an `importHsds` call takes (documents and taxonomy map together); larger
@@ -140,8 +142,10 @@ pub struct ImportReport {
     pub warnings: Vec<Warning>,
 }
 
-/// Imports every record of `source`. Fails only when `source` cannot be read at all or the
-/// database fails; a bad record is reported in `rejected` and the rest go on.
+/// Imports every record of `source` as the server's operator (`socialmap import-hsds`),
+/// named `by` in the audit trail; a running server finds the records through the change log.
+/// Fails only when `source` cannot be read at all or the database fails; a bad record is
+/// reported in `rejected` and the rest go on.
 pub async fn import(
     db: &DatabaseConnection,
     reference: &ReferenceData,
@@ -149,42 +153,21 @@ pub async fn import(
     taxonomy_map: &TaxonomyMap,
     by: &str,
 ) -> Result<ImportReport, HsdsError> {
-    let read = match source {
-        ImportSource::Path(path) => Read::path(&path)?,
-        ImportSource::Documents(text) => {
-            let mut read = Read::default();
-            read.text("documents", &text);
-            read
-        }
-    }
-    .in_import_order();
-    let mut run = write::Run::new(db, reference, taxonomy_map, by);
-    run.report.rejected = read.rejected;
-    run.report.warnings = read.warnings;
-    for item in &read.items {
-        run.import(item).await?;
-    }
-    let report = run.report;
-    tracing::info!(
-        created = report.created,
-        updated = report.updated,
-        unchanged = report.unchanged,
-        rejected = report.rejected.len(),
-        "imported HSDS records"
-    );
-    Ok(report)
+    let writer = MapWriter::new(db, reference, Author::Operator(by), Searchable::Later);
+    run(&writer, source, taxonomy_map).await
 }
 
-/// `importHsds`: an admin's import of documents sent with the request.
+/// `importHsds`: an admin's import of documents sent with the request, searchable on this
+/// server when it returns.
 pub async fn import_documents(
     db: &DatabaseConnection,
     reference: &ReferenceData,
+    index: &SearchIndex,
     viewer: &Viewer,
     documents: String,
     taxonomy_map: Option<&str>,
 ) -> Result<ImportReport, HsdsError> {
-    let signed_in = viewer.signed_in()?;
-    if signed_in.account.role != Role::Admin {
+    if !may_import(viewer.signed_in()?) {
         return Err(HsdsError::Forbidden);
     }
     let size = documents.len() + taxonomy_map.map_or(0, str::len);
@@ -195,14 +178,42 @@ pub async fn import_documents(
         Some(json) => TaxonomyMap::parse(reference, json)?,
         None => TaxonomyMap::default(),
     };
-    import(
-        db,
-        reference,
-        ImportSource::Documents(documents),
-        &taxonomy_map,
-        &signed_in.account.id,
-    )
-    .await
+    let writer = MapWriter::new(db, reference, Author::Viewer(viewer), Searchable::AtEnd(index));
+    run(&writer, ImportSource::Documents(documents), &taxonomy_map).await
+}
+
+/// Reads `source` and writes its records in import order, then waits, if the writer is to,
+/// once for search to show them all.
+async fn run(
+    writer: &MapWriter<'_>,
+    source: ImportSource,
+    taxonomy_map: &TaxonomyMap,
+) -> Result<ImportReport, HsdsError> {
+    let read = match source {
+        ImportSource::Path(path) => Read::path(&path)?,
+        ImportSource::Documents(text) => {
+            let mut read = Read::default();
+            read.text("documents", &text);
+            read
+        }
+    }
+    .in_import_order();
+    let mut run = write::Run::new(writer, taxonomy_map);
+    run.report.rejected = read.rejected;
+    run.report.warnings = read.warnings;
+    for item in &read.items {
+        run.import(item).await?;
+    }
+    writer.finish().await;
+    let report = run.report;
+    tracing::info!(
+        created = report.created,
+        updated = report.updated,
+        unchanged = report.unchanged,
+        rejected = report.rejected.len(),
+        "imported HSDS records"
+    );
+    Ok(report)
 }
 
 impl fmt::Display for ImportReport {

@@ -4,18 +4,21 @@
 
 mod coverage;
 pub(crate) mod editing;
+mod field;
 mod loaders;
 mod suggestions;
 mod types;
+pub(crate) mod write;
 
 pub use coverage::{Coverage, CoverageQuery, DomainCoverage, LanguageCoverage, coverage};
 pub use editing::{
-    AreaPart, AuditedResource, LanguageOffer, ListingsMutation, LocationChanges, NewService, OrganizationChanges,
-    ServiceChanges, TranslationText, audit_log, create_location, create_organization, create_service, delete_location,
-    may_edit_location, may_edit_organization, may_edit_service, may_see_confidential, municipality_of,
+    AreaPart, LanguageOffer, ListingsMutation, LocationChanges, NewService, OrganizationChanges, ServiceChanges,
+    TranslationText, audit_log, create_location, create_organization, create_service, delete_location,
+    may_edit_location, may_edit_organization, may_edit_service, may_import, may_see_confidential, municipality_of,
     set_service_area, set_service_capacity, set_service_languages, set_service_status, set_service_translations,
     stale_services, update_location, update_organization, update_service, verify_service,
 };
+pub use field::Field;
 pub use loaders::LocationsOfService;
 pub use loaders::MapLoader;
 pub use suggestions::{
@@ -23,6 +26,7 @@ pub use suggestions::{
     resolve_suggestion, suggest_change,
 };
 pub use types::{Access, LanguageMode, ListingsQuery, Location, Organization, Service, TargetGroup};
+pub use write::{Author, MapWriter, Searchable};
 
 /// The longest part of a name `organizations(search:)` looks for (longer patterns are
 /// refused by SQLite's LIKE, and no name is that long).
@@ -60,8 +64,9 @@ pub enum ListingsError {
         "someone changed this since you loaded it: the current version is {0}; reload, reapply your change and send that version"
     )]
     Conflict(i32),
+    /// A value that breaks a rule of the map, and why.
     #[error("`{0}` {1}")]
-    Invalid(&'static str, String),
+    Invalid(Field, String),
     #[error("too many suggestions from your address; try again in {0} s")]
     TooManySuggestions(u64),
     /// How it was resolved: `accepted` or `rejected`.
@@ -118,7 +123,7 @@ pub async fn find_organizations(
         .is_some_and(|s| s.chars().count() > MAX_NAME_SEARCH_CHARS)
     {
         return Err(ListingsError::Invalid(
-            "search",
+            Field::Search,
             format!("is longer than {MAX_NAME_SEARCH_CHARS} characters: search for part of a name"),
         ));
     }

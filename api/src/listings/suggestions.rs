@@ -19,7 +19,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use super::{ListingsError, Service, may_edit_service, serving_municipality};
+use super::{Field, ListingsError, Service, may_edit_service, serving_municipality};
 use crate::auth::{SignedIn, Viewer};
 use crate::error::ApiResult;
 use crate::reference::ReferenceData;
@@ -84,7 +84,7 @@ pub struct ServiceSuggestion {
 
 /// `text` trimmed, at most `MAX_TEXT_CHARS` long; `None` when blank (or only invisible
 /// characters).
-fn checked_text(field: &'static str, text: &str) -> Result<Option<String>, ListingsError> {
+fn checked_text(field: Field, text: &str) -> Result<Option<String>, ListingsError> {
     let text = text.trim();
     // PostgreSQL cannot store NUL in text: refuse it as bad input rather than fail with an
     // internal error.
@@ -114,8 +114,8 @@ pub async fn suggest_change(
     service_id: &str,
     message: &str,
 ) -> Result<ServiceSuggestion, ListingsError> {
-    let message = checked_text("message", message)?
-        .ok_or_else(|| ListingsError::Invalid("message", super::editing::validate::BLANK.to_owned()))?;
+    let message = checked_text(Field::Message, message)?
+        .ok_or_else(|| ListingsError::Invalid(Field::Message, super::editing::validate::BLANK.to_owned()))?;
     let service = service::Entity::find_by_id(service_id)
         .one(db)
         .await?
@@ -240,7 +240,7 @@ pub async fn resolve_suggestion(
 ) -> Result<ServiceSuggestion, ListingsError> {
     let account_id = viewer.signed_in()?.account.id.clone();
     let note = match note {
-        Some(note) => checked_text("note", &note)?,
+        Some(note) => checked_text(Field::Note, &note)?,
         None => None,
     };
     let current = suggestion::Entity::find_by_id(id)

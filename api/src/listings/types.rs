@@ -7,15 +7,15 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Duration, Utc};
-use entity::enums::ServiceAreaKind;
+use entity::enums::{AuditResource, ServiceAreaKind};
 use entity::{location, organization, service, service_area, service_language};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ActiveEnum, DatabaseConnection, DbErr};
 
 use super::loaders::{
     AreaOfService, DomainsOfService, LanguagesOfService, LocationsOfOrganization, LocationsOfService, MapLoader,
     OrganizationById, ServicesOfOrganization, TargetGroupsOfService, TranslationsOfService,
 };
-use super::{AuditedResource, OrganizationFilter, STALE_AFTER_DAYS, ServiceFilter};
+use super::{OrganizationFilter, STALE_AFTER_DAYS, ServiceFilter};
 use crate::error::{ApiError, ApiResult, Reason, loader_error};
 use crate::reference::types::{Province, Region, reference};
 use crate::reference::{Lang, Language, LifeDomain, Municipality, ReferenceData};
@@ -634,9 +634,9 @@ impl ListingsQuery {
         let page = PageRequest::new(first, after.as_deref())?;
         let (kind, key) = relay::parse_global_id(&resource_id)?;
         let resource = match kind {
-            NodeKind::Organization => AuditedResource::Organization,
-            NodeKind::Service => AuditedResource::Service,
-            NodeKind::Location => AuditedResource::Location,
+            NodeKind::Organization => AuditResource::Organization,
+            NodeKind::Service => AuditResource::Service,
+            NodeKind::Location => AuditResource::Location,
             _ => {
                 return Err(ApiError::new(
                     Reason::BadId,
@@ -675,8 +675,8 @@ pub struct AuditEntry(entity::audit_entry::Model);
 #[Object]
 impl AuditEntry {
     /// `update` or `verify`.
-    async fn last_action_type(&self) -> &str {
-        &self.0.last_action_type
+    async fn last_action_type(&self) -> String {
+        self.0.last_action_type.to_value()
     }
 
     async fn last_action_date(&self) -> DateTime<Utc> {

@@ -599,7 +599,9 @@ pub(crate) fn family_municipality(
     match postal_code.map(str::trim).filter(|p| !p.is_empty()) {
         Some(postal_code) => {
             crate::listings::municipality_of(reference, postal_code, municipality_code).map_err(|error| match error {
-                crate::listings::ListingsError::Invalid(field, reason) => ReferralsError::Invalid(field, reason),
+                crate::listings::ListingsError::Invalid(field, reason) => {
+                    ReferralsError::Invalid(field.graphql(), reason)
+                }
                 other => ReferralsError::Invalid("postalCode", other.to_string()),
             })
         }

@@ -805,3 +805,110 @@ async fn records_sharing_an_id_in_one_document_are_rejected_and_only_the_first_i
         "only the first record left an audit trail"
     );
 }
+
+#[tokio::test]
+async fn a_rejected_record_names_the_field_as_hsds_does_not_as_the_api() {
+    let app = spawn_app().await;
+    import_into(&app, ImportSource::Path(fixture("aalst")), None).await;
+    let with = |mut record: Value, fields: Value| {
+        record
+            .as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        record.to_string()
+    };
+    let organization = |n: u32, fields: Value| {
+        with(
+            json!({ "id": format!("d0000000-0000-4000-8000-{n:012}"), "name": "Vzw Dender" }),
+            fields,
+        )
+    };
+    let location = |n: u32, fields: Value| {
+        with(
+            json!({ "id": format!("d0000000-0000-4000-8000-{n:012}"), "organization_id": ORGANIZATION, "name": "Antenne",
+                    "addresses": [{ "address_1": "Werfplein 1", "postal_code": "9300", "country": "BE" }] }),
+            fields,
+        )
+    };
+    let service = |n: u32, fields: Value| {
+        with(
+            json!({ "id": format!("d0000000-0000-4000-8000-{n:012}"), "organization_id": ORGANIZATION, "name": "Taalcafé",
+                    "status": "active", "description": "Taalcafé voor nieuwkomers.",
+                    "attributes": [{ "link_type": "life_domain", "taxonomy_term": { "code": "integration.conversation_practice" } }] }),
+            fields,
+        )
+    };
+    // Each record breaks one rule that editing checks too, where the API names the field
+    // otherwise (`kboNumber`, `phone`, `openingHours`, `ageMin`, `accessDescription`).
+    let cases = [
+        (
+            organization(
+                1,
+                json!({ "organization_identifiers": [{ "identifier_scheme": "BE-BCE_KBO", "identifier": "0207.437.469" }] }),
+            ),
+            "`organization_identifiers` `0207.437.469` is not a valid enterprise number",
+        ),
+        (
+            organization(2, json!({ "phones": [{ "number": "call me" }] })),
+            "`phones[0].number` `call me` is not a phone number",
+        ),
+        (
+            location(3, json!({ "schedules": [{ "description": "x".repeat(5_001) }] })),
+            "`schedules[0].description` is longer than 5000 characters",
+        ),
+        (
+            service(4, json!({ "minimum_age": 18, "maximum_age": 12 })),
+            "`minimum_age` must not be above the maximum age (12), got 18",
+        ),
+        (
+            service(5, json!({ "application_process": "x".repeat(5_001) })),
+            "`application_process` is longer than 5000 characters",
+        ),
+    ];
+    let text: Vec<&str> = cases.iter().map(|(record, _)| record.as_str()).collect();
+    let report = import_into(&app, documents(&text.join("\n")), None).await;
+    assert_eq!((report.created, report.updated), (0, 0), "{report}");
+    let reasons: Vec<&str> = report.rejected.iter().map(|r| r.reason.as_str()).collect();
+    assert_eq!(reasons.len(), cases.len(), "{report}");
+    for (reason, (_, expected)) in reasons.iter().zip(&cases) {
+        assert!(
+            reason.starts_with(expected),
+            "{reason:?} should start with {expected:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_shelter_imported_without_its_address_can_still_be_edited() {
+    let app = spawn_app().await;
+    let db = app.connect().await;
+    import_into(&app, ImportSource::Path(fixture("aalst")), None).await;
+    let shelter = location_by_external_id(&db, SHELTER).await;
+    let admin = account(&app, "admin@x.org", Role::Admin, None, None).await;
+    let edited = app
+        .graphql_as(
+            Some(&admin),
+            "mutation($id: ID!, $v: Int!) { updateLocation(id: $id, version: $v,
+                input: { openingHours: \"op afspraak\" }) { version } }",
+            json!({ "id": api::relay::global_id(api::relay::NodeKind::Location, &shelter.id).0, "v": shelter.version }),
+        )
+        .await;
+    assert!(edited.get("errors").is_none(), "{edited:#}");
+    assert_eq!(
+        edited["data"]["updateLocation"]["version"].as_i64(),
+        Some(i64::from(shelter.version) + 1)
+    );
+
+    // A shelter of the map's own still needs its address.
+    let organization = api::relay::global_id(api::relay::NodeKind::Organization, &shelter.organization_id).0;
+    let own = app
+        .graphql_as(
+            Some(&admin),
+            "mutation($org: ID!) { createLocation(organizationId: $org, input: {
+                name: \"Opvang\", address: \"\", postalCode: \"9300\", confidential: true }) { id } }",
+            json!({ "org": organization }),
+        )
+        .await;
+    assert_eq!(code(&own), "BAD_USER_INPUT", "{own:#}");
+    assert_eq!(own["errors"][0]["extensions"]["field"], "address");
+}

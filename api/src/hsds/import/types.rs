@@ -110,12 +110,12 @@ impl HsdsMutation {
         let report = super::import_documents(
             ctx.data_unchecked::<DatabaseConnection>(),
             reference(ctx),
+            ctx.data_unchecked::<Arc<SearchIndex>>(),
             crate::error::request_data::<Viewer>(ctx)?,
             documents,
             taxonomy_map.as_deref(),
         )
         .await?;
-        ctx.data_unchecked::<Arc<SearchIndex>>().reflect_committed().await;
         Ok(report.into())
     }
 }

@@ -1,6 +1,7 @@
-//! Writing one HSDS record: found by the id it has in the directory it came from, checked as
-//! an edit is (`listings::editing`), and written with its audit entries and change-log row in
-//! a transaction of its own — or, when anything is wrong with it, not at all.
+//! Writing one HSDS record: found by the id it has in the directory it came from, and written
+//! through the map's one write path (`listings::write`), checked as an edit is, with its audit
+//! entries and change-log row in a transaction of its own — or, when anything is wrong with
+//! it, not at all.
 //!
 //! A document's own fields say what the record is: one it leaves out is none. Its nested
 //! lists (`phones`, `attributes`, `languages`, `service_areas`, `service_at_locations`,
@@ -10,12 +11,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
-use entity::enums::{Access, ChangedResource, Cost, InterpreterKind, LanguageMode, OrganizationKind, ServiceStatus};
+use entity::enums::{Access, Cost, InterpreterKind, LanguageMode, OrganizationKind, ServiceStatus};
 use entity::{location, organization, search_key, service};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    IntoActiveModel, Iterable, QueryFilter,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, Iterable, QueryFilter};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -24,26 +22,21 @@ use super::document::{self, Attribute, CostOption, Language, Phone, ServiceArea,
 use super::read::Item;
 use super::{ImportReport, RecordKind, Rejection, TaxonomyMap, Warning};
 use crate::hsds::HsdsError;
-use crate::listings::editing::service::{ServiceRecord, check_locations, municipalities_of, normalize_languages};
-use crate::listings::editing::validate::{self, MAX_TEXT_CHARS, invalid};
-use crate::listings::editing::{
-    Fields, location as location_editing, new_id, organization as organization_editing, record_audit, with_write_retry,
-    write_if_still,
-};
-use crate::listings::{AreaPart, LanguageOffer, ListingsError, TranslationText};
+use crate::listings::editing::new_id;
+use crate::listings::editing::service::{ServiceRecord, municipalities_of, normalize_languages};
+use crate::listings::editing::validate::invalid;
+use crate::listings::write::{Change, Draft, MapRecord, MapWriter, Outcome as WriteOutcome, Written};
+use crate::listings::{AreaPart, Field, LanguageOffer, ListingsError, TranslationText};
 use crate::reference::ReferenceData;
-use crate::search;
 
 /// `identifier_scheme` of a Belgian enterprise (KBO/BCE) number, after org-id.guide.
 const KBO_SCHEME: &str = "BE-BCE_KBO";
 
 /// One import: what it has read so far and what it reports.
 pub(super) struct Run<'a> {
-    db: &'a DatabaseConnection,
+    writer: &'a MapWriter<'a>,
     reference: &'a ReferenceData,
     taxonomy_map: &'a TaxonomyMap,
-    /// Who the audit trail names.
-    by: &'a str,
     /// The codes of the taxonomy terms read, by id, for attributes that name a term by id.
     terms: HashMap<String, Option<String>>,
     /// Why records of this run were rejected, for the records that refer to them.
@@ -74,18 +67,32 @@ impl From<Outcome> for Imported {
     }
 }
 
+impl<R> From<Written<R>> for Imported {
+    fn from(written: Written<R>) -> Self {
+        Imported {
+            outcome: match written.outcome {
+                WriteOutcome::Created => Outcome::Created,
+                WriteOutcome::Updated => Outcome::Updated,
+                WriteOutcome::Unchanged => Outcome::Unchanged,
+            },
+            warnings: written.warnings,
+        }
+    }
+}
+
+/// One HSDS record of a run, as a change to the map.
+struct Document<'r, D> {
+    run: &'r Run<'r>,
+    item: &'r Item,
+    doc: &'r D,
+}
+
 impl<'a> Run<'a> {
-    pub fn new(
-        db: &'a DatabaseConnection,
-        reference: &'a ReferenceData,
-        taxonomy_map: &'a TaxonomyMap,
-        by: &'a str,
-    ) -> Self {
+    pub fn new(writer: &'a MapWriter<'a>, taxonomy_map: &'a TaxonomyMap) -> Self {
         Run {
-            db,
-            reference,
+            writer,
+            reference: writer.reference(),
             taxonomy_map,
-            by,
             terms: HashMap::new(),
             refused: HashMap::new(),
             report: ImportReport::default(),
@@ -105,22 +112,20 @@ impl<'a> Run<'a> {
                 self.terms.insert(id.to_owned(), term.code.clone());
                 Ok(Outcome::Read.into())
             }),
-            RecordKind::Organization => match parse(item) {
-                Ok(doc) => settle(with_write_retry(|| self.organization(&doc)).await)?,
-                Err(why) => Err(why),
-            },
-            RecordKind::Location => match parse(item) {
-                Ok(doc) => settle(with_write_retry(|| self.location(item, &doc)).await)?,
-                Err(why) => Err(why),
-            },
-            RecordKind::Service => match parse(item) {
-                Ok(doc) => settle(with_write_retry(|| self.service(item, &doc)).await)?,
-                Err(why) => Err(why),
-            },
-            RecordKind::ServiceAtLocation => match parse(item) {
-                Ok(doc) => settle(with_write_retry(|| self.service_at_location(&doc)).await)?,
-                Err(why) => Err(why),
-            },
+            RecordKind::Organization => self.write::<document::Organization, organization::Model>(item).await?,
+            RecordKind::Location => self.write::<document::Location, location::Model>(item).await?,
+            RecordKind::Service => self.write::<document::Service, ServiceRecord>(item).await?,
+            RecordKind::ServiceAtLocation => {
+                self.write::<ServiceAtLocation, ServiceRecord>(item)
+                    .await?
+                    .map(|mut imported| {
+                        // A link written to its service is a link created.
+                        if let Outcome::Updated = imported.outcome {
+                            imported.outcome = Outcome::Created;
+                        }
+                        imported
+                    })
+            }
         };
         let id = item.id();
         match result {
@@ -168,10 +173,33 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    async fn organization(&self, doc: &document::Organization) -> Result<Imported, ListingsError> {
+    /// Reads `item` as a `D` and writes it through the map's write path: what became of it, or
+    /// why it was rejected. Only a failing database stops the import.
+    async fn write<D, R>(&self, item: &Item) -> Result<Result<Imported, String>, DbErr>
+    where
+        D: DeserializeOwned + Sync,
+        R: MapRecord,
+        for<'r> Document<'r, D>: Change<R>,
+    {
+        let doc: D = match parse(item) {
+            Ok(doc) => doc,
+            Err(why) => return Ok(Err(why)),
+        };
+        let change = Document {
+            run: self,
+            item,
+            doc: &doc,
+        };
+        settle(self.writer.write(&change).await.map(Imported::from))
+    }
+
+    async fn organization(
+        &self,
+        txn: &DatabaseTransaction,
+        doc: &document::Organization,
+    ) -> Result<Draft<organization::Model>, ListingsError> {
         let hsds_id = required_id(&doc.id)?;
-        let txn = crate::db::begin_write(self.db).await?;
-        let existing = find_organization(&txn, hsds_id).await?;
+        let existing = find_organization(txn, hsds_id).await?;
         let now = Utc::now();
         let mut record = existing.clone().unwrap_or_else(|| organization::Model {
             id: new_id(),
@@ -204,68 +232,23 @@ impl<'a> Run<'a> {
         if let Some(attributes) = &doc.attributes {
             // Without one, an NGO, as `createOrganization` assumes of no kind either.
             record.kind = match attribute(attributes, "organization_kind") {
-                Some(kind) => enum_value("organization_kind", Some(kind))?,
+                Some(kind) => enum_value(Field::Kind, "organization_kind", Some(kind))?,
                 None => OrganizationKind::Ngo,
             };
         }
-        organization_editing::tidy(&mut record);
-        organization_editing::check(&record)?;
-        let outcome = match &existing {
-            Some(before) if *before == record => return Ok(Outcome::Unchanged.into()),
-            Some(before) => {
-                record.version = before.version + 1;
-                record.updated_at = now;
-                write_if_still(
-                    &txn,
-                    record.clone().into_active_model(),
-                    (organization::Column::Id, &record.id),
-                    (organization::Column::Version, before.version),
-                )
-                .await?;
-                let audited = (
-                    organization_editing::fields_of(before),
-                    organization_editing::fields_of(&record),
-                );
-                record_audit(
-                    &txn,
-                    ("organization", &record.id),
-                    "update",
-                    self.by,
-                    now,
-                    &audited.0,
-                    &audited.1,
-                )
-                .await?;
-                Outcome::Updated
-            }
-            None => {
-                organization::Entity::insert(record.clone().into_active_model().reset_all())
-                    .exec_without_returning(&txn)
-                    .await?;
-                let fields = organization_editing::fields_of(&record);
-                record_audit(
-                    &txn,
-                    ("organization", &record.id),
-                    "create",
-                    self.by,
-                    now,
-                    &Fields::new(),
-                    &fields,
-                )
-                .await?;
-                Outcome::Created
-            }
-        };
-        search::record(&txn, ChangedResource::Organization, &record.id).await?;
-        txn.commit().await?;
-        Ok(outcome.into())
+        Ok(Draft::over(existing, record))
     }
 
-    async fn location(&self, item: &Item, doc: &document::Location) -> Result<Imported, ListingsError> {
+    async fn location(
+        &self,
+        txn: &DatabaseTransaction,
+        item: &Item,
+        doc: &document::Location,
+    ) -> Result<Draft<location::Model>, ListingsError> {
         let hsds_id = required_id(&doc.id)?;
         if doc.location_type.as_deref().map(str::trim) == Some("virtual") {
             return invalid(
-                "location_type",
+                Field::LocationType,
                 "is `virtual`: the map holds places where people are received; give an online service its `url` instead",
             );
         }
@@ -279,7 +262,7 @@ impl<'a> Run<'a> {
             .filter(|country| !is_belgium(country))
         {
             return invalid(
-                "addresses[0].country",
+                Field::Country,
                 format!("is `{country}`, not Belgium (`BE`): the map places every location in a Belgian municipality"),
             );
         }
@@ -289,15 +272,14 @@ impl<'a> Run<'a> {
             .or(item.organization.as_deref())
             .ok_or_else(|| {
                 ListingsError::Invalid(
-                    "organization_id",
+                    Field::OrganizationId,
                     "is missing: say whose location this is, or nest it in its organization or service".to_owned(),
                 )
             })?;
-        let txn = crate::db::begin_write(self.db).await?;
-        let organization = find_organization(&txn, organization_id)
+        let organization = find_organization(txn, organization_id)
             .await?
-            .ok_or_else(|| self.not_on_map("organization_id", RecordKind::Organization, organization_id))?;
-        let existing = find_location(&txn, hsds_id).await?;
+            .ok_or_else(|| self.not_on_map(Field::OrganizationId, RecordKind::Organization, organization_id))?;
+        let existing = find_location(txn, hsds_id).await?;
         let now = Utc::now();
         let mut record = existing.clone().unwrap_or_else(|| location::Model {
             id: new_id(),
@@ -346,9 +328,9 @@ impl<'a> Run<'a> {
         }
         let postal_code = postal_code.map(|p| p.trim().to_owned()).ok_or_else(|| {
             let (field, what) = match doc.addresses {
-                Some(_) => ("addresses[0].postal_code", "is missing"),
+                Some(_) => (Field::PostalCode, "is missing"),
                 // As in a list response, which leaves addresses out.
-                None => ("addresses", "are missing"),
+                None => (Field::Addresses, "are missing"),
             };
             ListingsError::Invalid(
                 field,
@@ -363,60 +345,15 @@ impl<'a> Run<'a> {
         if let Some(schedules) = &doc.schedules {
             record.opening_hours = schedules.first().and_then(|s| s.description.clone());
         }
-        location_editing::tidy(&mut record);
-        check_location(self.reference, &record)?;
-        let outcome = match &existing {
-            Some(before) if *before == record => return Ok(Outcome::Unchanged.into()),
-            Some(before) => {
-                record.version = before.version + 1;
-                record.updated_at = now;
-                write_if_still(
-                    &txn,
-                    record.clone().into_active_model(),
-                    (location::Column::Id, &record.id),
-                    (location::Column::Version, before.version),
-                )
-                .await?;
-                let audited = (
-                    location_editing::fields_of(before),
-                    location_editing::fields_of(&record),
-                );
-                record_audit(
-                    &txn,
-                    ("location", &record.id),
-                    "update",
-                    self.by,
-                    now,
-                    &audited.0,
-                    &audited.1,
-                )
-                .await?;
-                Outcome::Updated
-            }
-            None => {
-                location::Entity::insert(record.clone().into_active_model().reset_all())
-                    .exec_without_returning(&txn)
-                    .await?;
-                let fields = location_editing::fields_of(&record);
-                record_audit(
-                    &txn,
-                    ("location", &record.id),
-                    "create",
-                    self.by,
-                    now,
-                    &Fields::new(),
-                    &fields,
-                )
-                .await?;
-                Outcome::Created
-            }
-        };
-        search::record(&txn, ChangedResource::Location, &record.id).await?;
-        txn.commit().await?;
-        Ok(outcome.into())
+        Ok(Draft::over(existing, record))
     }
 
-    async fn service(&self, item: &Item, doc: &document::Service) -> Result<Imported, ListingsError> {
+    async fn service(
+        &self,
+        txn: &DatabaseTransaction,
+        item: &Item,
+        doc: &document::Service,
+    ) -> Result<Draft<ServiceRecord>, ListingsError> {
         let hsds_id = required_id(&doc.id)?;
         let organization_id = doc
             .organization
@@ -426,16 +363,15 @@ impl<'a> Run<'a> {
             .or(item.organization.as_deref())
             .ok_or_else(|| {
                 ListingsError::Invalid(
-                    "organization_id",
+                    Field::OrganizationId,
                     "is missing: give the service's `organization_id` or its nested `organization`".to_owned(),
                 )
             })?;
-        let txn = crate::db::begin_write(self.db).await?;
-        let organization = find_organization(&txn, organization_id)
+        let organization = find_organization(txn, organization_id)
             .await?
-            .ok_or_else(|| self.not_on_map("organization_id", RecordKind::Organization, organization_id))?;
-        let before = match find_service(&txn, hsds_id).await? {
-            Some(found) => Some(ServiceRecord::load(&txn, found).await?),
+            .ok_or_else(|| self.not_on_map(Field::OrganizationId, RecordKind::Organization, organization_id))?;
+        let before = match find_service(txn, hsds_id).await? {
+            Some(found) => Some(ServiceRecord::load(txn, found).await?),
             None => None,
         };
         if before
@@ -444,8 +380,9 @@ impl<'a> Run<'a> {
         {
             return Err(moved("service", organization_id));
         }
-        let now = Utc::now();
-        let mut record = before.clone().unwrap_or_else(|| new_service(hsds_id, now));
+        let mut record = before
+            .clone()
+            .unwrap_or_else(|| ServiceRecord::new(organization.id.clone(), Some(hsds_id.to_owned())));
         let mut warnings = Vec::new();
 
         let s = &mut record.service;
@@ -456,12 +393,16 @@ impl<'a> Run<'a> {
         s.url = doc.url.clone();
         s.email = doc.email.clone();
         s.access_description = doc.application_process.clone();
-        s.age_min = whole_years("minimum_age", doc.minimum_age)?;
-        s.age_max = whole_years("maximum_age", doc.maximum_age)?;
-        let verified = date("assured_date", doc.assured_date.as_deref())?;
+        s.age_min = whole_years(Field::AgeMin, doc.minimum_age)?;
+        s.age_max = whole_years(Field::AgeMax, doc.maximum_age)?;
+        let verified = date(Field::LastVerifiedAt, doc.assured_date.as_deref())?;
         if verified != s.last_verified_at {
             // Who verified it is not exchanged: a date from elsewhere has no verifier here.
             (s.last_verified_at, s.verified_by) = (verified, None);
+        }
+        // The document says when the service last changed; without that, the map does.
+        if let Some(modified) = timestamp(Field::UpdatedAt, doc.last_modified.as_deref())? {
+            s.updated_at = modified;
         }
         if let Some(phones) = &doc.phones {
             s.phone = first_phone(phones);
@@ -474,14 +415,14 @@ impl<'a> Run<'a> {
             unmapped_terms = self.service_attributes(&mut record, attributes, doc.cost_options.as_deref())?;
         }
         if let Some(links) = &doc.service_at_locations {
-            record.location_ids = self.locations_of(&txn, links, &mut warnings).await?;
+            record.location_ids = self.locations_of(txn, links, &mut warnings).await?;
         }
         if let Some(areas) = &doc.service_areas {
-            record.area = self.area(&txn, areas, &mut warnings).await?;
+            record.area = self.area(txn, areas, &mut warnings).await?;
         }
         if record.area.is_empty() {
             // As `createService` without an area: where its locations are.
-            record.area = municipalities_of(&txn, &record.location_ids).await?;
+            record.area = municipalities_of(txn, &record.location_ids).await?;
         }
         if record.area.is_empty() {
             record.area = vec![AreaPart::National];
@@ -490,7 +431,6 @@ impl<'a> Run<'a> {
                     .to_owned(),
             );
         }
-        record.tidy();
         if record.domains.is_empty() {
             return Err(no_life_domain(&unmapped_terms));
         }
@@ -499,117 +439,35 @@ impl<'a> Run<'a> {
                 "has taxonomy term {term}, which stands for no life domain of the map and is left out; a taxonomy map can say which it is"
             ));
         }
-        record.validate(self.reference)?;
-        check_locations(&txn, &record).await?;
-
-        let last_modified = timestamp("last_modified", doc.last_modified.as_deref())?;
-        let outcome = match &before {
-            Some(before) => {
-                record.service.version = before.service.version;
-                record.service.updated_at = last_modified.unwrap_or(before.service.updated_at);
-                if record == *before {
-                    return Ok(Imported {
-                        outcome: Outcome::Unchanged,
-                        warnings,
-                    });
-                }
-                record.service.version += 1;
-                record.service.updated_at = last_modified.unwrap_or(now);
-                Outcome::Updated
-            }
-            None => {
-                record.service.updated_at = last_modified.unwrap_or(now);
-                Outcome::Created
-            }
-        };
-        self.write_service(&txn, before.as_ref(), &record, now).await?;
-        txn.commit().await?;
-        Ok(Imported { outcome, warnings })
+        Ok(Draft {
+            warnings,
+            ..Draft::over(before, record)
+        })
     }
 
-    /// A service offered at a location: the link is created, or found as it is.
-    async fn service_at_location(&self, doc: &ServiceAtLocation) -> Result<Imported, ListingsError> {
-        let missing =
-            |field: &'static str, what: &str| ListingsError::Invalid(field, format!("is missing: say which {what}"));
-        let service_id = doc
-            .service_id()
-            .ok_or_else(|| missing("service_id", "service is offered"))?;
-        let location_id = doc
-            .location_id()
-            .ok_or_else(|| missing("location_id", "location offers it"))?;
-        let txn = crate::db::begin_write(self.db).await?;
-        let service = find_service(&txn, service_id)
-            .await?
-            .ok_or_else(|| self.not_on_map("service_id", RecordKind::Service, service_id))?;
-        let location = find_location(&txn, location_id)
-            .await?
-            .ok_or_else(|| self.not_on_map("location_id", RecordKind::Location, location_id))?;
-        let before = ServiceRecord::load(&txn, service).await?;
-        if before.location_ids.contains(&location.id) {
-            return Ok(Outcome::Unchanged.into());
-        }
-        let now = Utc::now();
-        let mut record = before.clone();
-        record.location_ids.push(location.id);
-        record.tidy();
-        check_locations(&txn, &record).await?;
-        record.service.version += 1;
-        record.service.updated_at = now;
-        self.write_service(&txn, Some(&before), &record, now).await?;
-        txn.commit().await?;
-        Ok(Outcome::Created.into())
-    }
-
-    /// Writes a service and its parts, over `before` or as a new one, with its audit entries
-    /// and change-log row.
-    async fn write_service(
+    /// A service offered at a location: the link is added to the service, or found as it is.
+    async fn service_at_location(
         &self,
         txn: &DatabaseTransaction,
-        before: Option<&ServiceRecord>,
-        record: &ServiceRecord,
-        now: DateTime<Utc>,
-    ) -> Result<(), ListingsError> {
-        let id = record.service.id.as_str();
-        match before {
-            Some(before) => {
-                write_if_still(
-                    txn,
-                    record.service.clone().into_active_model(),
-                    (service::Column::Id, id),
-                    (service::Column::Version, before.service.version),
-                )
-                .await?;
-                record.write_parts(txn, Some(before)).await?;
-                record_audit(
-                    txn,
-                    ("service", id),
-                    "update",
-                    self.by,
-                    now,
-                    &before.fields(),
-                    &record.fields(),
-                )
-                .await?;
-            }
-            None => {
-                service::Entity::insert(record.service.clone().into_active_model().reset_all())
-                    .exec_without_returning(txn)
-                    .await?;
-                record.write_parts(txn, None).await?;
-                record_audit(
-                    txn,
-                    ("service", id),
-                    "create",
-                    self.by,
-                    now,
-                    &Fields::new(),
-                    &record.fields(),
-                )
-                .await?;
-            }
-        }
-        search::record(txn, ChangedResource::Service, id).await?;
-        Ok(())
+        doc: &ServiceAtLocation,
+    ) -> Result<Draft<ServiceRecord>, ListingsError> {
+        let missing = |field: Field, what: &str| ListingsError::Invalid(field, format!("is missing: say which {what}"));
+        let service_id = doc
+            .service_id()
+            .ok_or_else(|| missing(Field::ServiceId, "service is offered"))?;
+        let location_id = doc
+            .location_id()
+            .ok_or_else(|| missing(Field::LocationId, "location offers it"))?;
+        let service = find_service(txn, service_id)
+            .await?
+            .ok_or_else(|| self.not_on_map(Field::ServiceId, RecordKind::Service, service_id))?;
+        let location = find_location(txn, location_id)
+            .await?
+            .ok_or_else(|| self.not_on_map(Field::LocationId, RecordKind::Location, location_id))?;
+        let before = ServiceRecord::load(txn, service).await?;
+        let mut record = before.clone();
+        record.location_ids.push(location.id);
+        Ok(Draft::over(Some(before), record))
     }
 
     /// The municipality of a location: its `municipality` attribute, which must include the
@@ -623,7 +481,7 @@ impl<'a> Run<'a> {
         let reference = self.reference;
         if reference.postal_code(postal_code).is_none() {
             return invalid(
-                "addresses[0].postal_code",
+                Field::PostalCode,
                 format!(
                     "`{postal_code}` is not a Belgian postal code: the map places every location in a Belgian municipality by its postal code"
                 ),
@@ -639,13 +497,13 @@ impl<'a> Run<'a> {
         if let Some(code) = municipality.map(str::trim) {
             if reference.municipality(code).is_none() {
                 return invalid(
-                    "attributes",
+                    Field::MunicipalityCode,
                     format!("`municipality` is `{code}`, which is no REFNIS municipality code such as 41002 (Aalst)"),
                 );
             }
             if !candidates.iter().any(|c| c == code) {
                 return invalid(
-                    "attributes",
+                    Field::MunicipalityCode,
                     format!(
                         "`municipality` is {}, which does not include postal code {postal_code} ({})",
                         named(code),
@@ -670,7 +528,7 @@ impl<'a> Run<'a> {
         match named_by_city[..] {
             [only] => Ok(only.clone()),
             _ => invalid(
-                "addresses[0].city",
+                Field::City,
                 format!(
                     "does not say which municipality of postal code {postal_code} it is: {}; give one of their names as `city`, or a `municipality` attribute with its REFNIS code",
                     all_named()
@@ -693,7 +551,7 @@ impl<'a> Run<'a> {
                     .filter(|code| !code.is_empty())
                     .ok_or_else(|| {
                         ListingsError::Invalid(
-                            "languages",
+                            Field::Languages,
                             "has a language without a `code` (ISO 639-1 or 639-3)".to_owned(),
                         )
                     })?;
@@ -738,11 +596,13 @@ impl<'a> Run<'a> {
         record.translations.clear();
         for attribute in attributes {
             match attribute.link_type.as_deref().map(str::trim) {
-                Some("target_group") => record
-                    .target_groups
-                    .push(enum_value("target_group", attribute.value())?),
-                Some("cost") => cost = Some(enum_value("cost", attribute.value())?),
-                Some("access") => access = Some(enum_value("access", attribute.value())?),
+                Some("target_group") => {
+                    record
+                        .target_groups
+                        .push(enum_value(Field::TargetGroups, "target_group", attribute.value())?)
+                }
+                Some("cost") => cost = Some(enum_value(Field::Cost, "cost", attribute.value())?),
+                Some("access") => access = Some(enum_value(Field::Access, "access", attribute.value())?),
                 Some("translation") => record.translations.push(translation(attribute.value())?),
                 // What the export says of organizations and locations says nothing of a service.
                 Some("organization_kind" | "municipality" | "confidential" | "postal_code") => {}
@@ -850,7 +710,7 @@ impl<'a> Run<'a> {
                 "radius" => {
                     let km: f64 = extent.trim_end_matches("km").trim().parse().map_err(|_| {
                         ListingsError::Invalid(
-                            "service_areas",
+                            Field::Area,
                             format!("has radius `{extent}`: write it as `<km> km`, such as `15 km`"),
                         )
                     })?;
@@ -882,7 +742,7 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn not_on_map(&self, field: &'static str, kind: RecordKind, id: &str) -> ListingsError {
+    fn not_on_map(&self, field: Field, kind: RecordKind, id: &str) -> ListingsError {
         let why = match self.refused.get(&(kind, id.to_owned())) {
             Some(reason) => format!("it was rejected: {reason}"),
             None => "import it first, or in the same run".to_owned(),
@@ -894,39 +754,35 @@ impl<'a> Run<'a> {
     }
 }
 
-fn new_service(hsds_id: &str, now: DateTime<Utc>) -> ServiceRecord {
-    ServiceRecord {
-        service: service::Model {
-            id: new_id(),
-            organization_id: String::new(),
-            name: String::new(),
-            description: String::new(),
-            status: ServiceStatus::Active,
-            cost: Cost::Free,
-            access: Access::SelfReferral,
-            access_description: None,
-            age_min: None,
-            age_max: None,
-            email: None,
-            phone: None,
-            url: None,
-            capacity_available: None,
-            capacity_maximum: None,
-            capacity_updated_at: None,
-            last_verified_at: None,
-            verified_by: None,
-            name_search: String::new(),
-            external_id: Some(hsds_id.to_owned()),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        },
-        domains: Vec::new(),
-        target_groups: Vec::new(),
-        languages: Vec::new(),
-        translations: Vec::new(),
-        area: Vec::new(),
-        location_ids: Vec::new(),
+impl Change<organization::Model> for Document<'_, document::Organization> {
+    async fn draft(
+        &self,
+        txn: &DatabaseTransaction,
+        _: &ReferenceData,
+    ) -> Result<Draft<organization::Model>, ListingsError> {
+        self.run.organization(txn, self.doc).await
+    }
+}
+
+impl Change<location::Model> for Document<'_, document::Location> {
+    async fn draft(
+        &self,
+        txn: &DatabaseTransaction,
+        _: &ReferenceData,
+    ) -> Result<Draft<location::Model>, ListingsError> {
+        self.run.location(txn, self.item, self.doc).await
+    }
+}
+
+impl Change<ServiceRecord> for Document<'_, document::Service> {
+    async fn draft(&self, txn: &DatabaseTransaction, _: &ReferenceData) -> Result<Draft<ServiceRecord>, ListingsError> {
+        self.run.service(txn, self.item, self.doc).await
+    }
+}
+
+impl Change<ServiceRecord> for Document<'_, ServiceAtLocation> {
+    async fn draft(&self, txn: &DatabaseTransaction, _: &ReferenceData) -> Result<Draft<ServiceRecord>, ListingsError> {
+        self.run.service_at_location(txn, self.doc).await
     }
 }
 
@@ -961,23 +817,6 @@ async fn find_service(db: &impl ConnectionTrait, hsds_id: &str) -> Result<Option
     find::<service::Entity>(db, (service::Column::ExternalId, service::Column::Id), hsds_id).await
 }
 
-/// A location passes the checks of an edit, except that a confidential one may come without
-/// its address: an export leaves it out, as it never leaves its server.
-fn check_location(reference: &ReferenceData, location: &location::Model) -> Result<(), ListingsError> {
-    validate::name("name", &location.name)?;
-    if !(location.confidential && location.address.is_empty()) {
-        validate::name("address", &location.address)?;
-    }
-    validate::optional_text("accessibility", location.accessibility.as_deref(), MAX_TEXT_CHARS)?;
-    validate::optional_text("openingHours", location.opening_hours.as_deref(), MAX_TEXT_CHARS)?;
-    validate::coordinates(
-        reference,
-        &location.municipality_code,
-        location.latitude,
-        location.longitude,
-    )
-}
-
 /// The record as its HSDS object, or what in it is not.
 fn parse<T: DeserializeOwned>(item: &Item) -> Result<T, String> {
     serde_path_to_error::deserialize(&item.record).map_err(|error| format!("`{}` {}", error.path(), error.inner()))
@@ -995,33 +834,15 @@ fn settle(result: Result<Imported, ListingsError>) -> Result<Result<Imported, St
 /// Why a record is refused, naming the field as HSDS does.
 fn reason(refused: ListingsError) -> String {
     match refused {
-        ListingsError::Invalid(field, why) => format!("`{}` {why}", hsds_field(field)),
+        ListingsError::Invalid(field, why) => format!("`{}` {why}", field.hsds()),
         other => other.to_string(),
-    }
-}
-
-/// The HSDS field behind a field the map's checks name as the GraphQL API does.
-fn hsds_field(field: &str) -> &str {
-    match field {
-        "phone" => "phones[0].number",
-        "kboNumber" => "organization_identifiers",
-        "ageMin" => "minimum_age",
-        "ageMax" => "maximum_age",
-        "accessDescription" => "application_process",
-        "domains" | "translations" => "attributes",
-        "area" => "service_areas",
-        "locationIds" => "service_at_locations",
-        "address" => "addresses[0].address_1",
-        "accessibility" => "accessibility[0].description",
-        "openingHours" => "schedules[0].description",
-        other => other,
     }
 }
 
 fn required_id(id: &Option<String>) -> Result<&str, ListingsError> {
     id.as_deref().map(str::trim).filter(|id| !id.is_empty()).ok_or_else(|| {
         ListingsError::Invalid(
-            "id",
+            Field::Id,
             "is missing: every HSDS record has one, and the next import finds the record by it".to_owned(),
         )
     })
@@ -1047,7 +868,7 @@ fn is_belgium(country: &str) -> bool {
 }
 
 /// One of our enumerations from an attribute's `value` (`FREE`, `SELF_REFERRAL`, …).
-fn enum_value<T>(link_type: &str, value: Option<String>) -> Result<T, ListingsError>
+fn enum_value<T>(field: Field, link_type: &str, value: Option<String>) -> Result<T, ListingsError>
 where
     T: DeserializeOwned + Serialize + Iterable,
 {
@@ -1058,15 +879,12 @@ where
             .join(", ")
     };
     let Some(value) = value else {
-        return invalid(
-            "attributes",
-            format!("`{link_type}` has no value: give one of {}", allowed()),
-        );
+        return invalid(field, format!("`{link_type}` has no value: give one of {}", allowed()));
     };
     let spelled = value.trim().to_uppercase().replace([' ', '-'], "_");
     serde_json::from_value(Value::String(spelled)).or_else(|_| {
         invalid(
-            "attributes",
+            field,
             format!("`{link_type}` is `{value}`, which is not one of {}", allowed()),
         )
     })
@@ -1086,7 +904,7 @@ fn translation(value: Option<String>) -> Result<TranslationText, ListingsError> 
         .and_then(|json| serde_json::from_str(json).ok())
         .ok_or_else(|| {
             ListingsError::Invalid(
-                "translations",
+                Field::Translations,
                 "`translation` must be JSON such as {\"lang\": \"fr\", \"name\": \"…\", \"description\": \"…\"}"
                     .to_owned(),
             )
@@ -1105,13 +923,13 @@ fn status(value: Option<&str>) -> Result<ServiceStatus, ListingsError> {
         Some("temporarily closed") => Ok(ServiceStatus::TemporarilyClosed),
         // The map keeps no difference between a service that stopped and one that is gone.
         Some("inactive" | "defunct") => Ok(ServiceStatus::Inactive),
-        Some(other) => invalid("status", format!("`{other}` is not one of {ALLOWED}")),
-        None => invalid("status", format!("is missing: HSDS requires one of {ALLOWED}")),
+        Some(other) => invalid(Field::Status, format!("`{other}` is not one of {ALLOWED}")),
+        None => invalid(Field::Status, format!("is missing: HSDS requires one of {ALLOWED}")),
     }
 }
 
 /// An age in whole years.
-fn whole_years(field: &'static str, value: Option<f64>) -> Result<Option<i32>, ListingsError> {
+fn whole_years(field: Field, value: Option<f64>) -> Result<Option<i32>, ListingsError> {
     match value {
         None => Ok(None),
         Some(age) if age.fract() == 0.0 && (0.0..=130.0).contains(&age) => Ok(Some(age as i32)),
@@ -1121,7 +939,7 @@ fn whole_years(field: &'static str, value: Option<f64>) -> Result<Option<i32>, L
 
 /// An RFC 3339 time, kept to the microsecond both databases store, so that the next import
 /// compares equal.
-fn timestamp(field: &'static str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ListingsError> {
+fn timestamp(field: Field, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ListingsError> {
     let Some(text) = value.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
@@ -1134,7 +952,7 @@ fn timestamp(field: &'static str, value: Option<&str>) -> Result<Option<DateTime
 }
 
 /// A date (`2026-11-23`), as the start of that day in UTC; a full RFC 3339 time is read too.
-fn date(field: &'static str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ListingsError> {
+fn date(field: Field, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ListingsError> {
     let Some(text) = value.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
@@ -1149,7 +967,7 @@ fn date(field: &'static str, value: Option<&str>) -> Result<Option<DateTime<Utc>
 /// an organization's editors and its services' locations depend on it.
 fn moved(kind: &str, organization_id: &str) -> ListingsError {
     ListingsError::Invalid(
-        "organization_id",
+        Field::OrganizationId,
         format!(
             "is `{organization_id}`, but the {kind} belongs to another organization on the map; a {kind} does not move between organizations"
         ),
@@ -1166,5 +984,5 @@ fn no_life_domain(unmapped_terms: &[String]) -> ListingsError {
             unmapped_terms.join(", ")
         )
     };
-    ListingsError::Invalid("attributes", reason)
+    ListingsError::Invalid(Field::Domains, reason)
 }

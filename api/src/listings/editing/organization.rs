@@ -2,18 +2,18 @@
 //! of their municipalities), updated by those who may edit them.
 
 use chrono::Utc;
-use entity::enums::{ChangedResource, OrganizationKind, Role};
+use entity::enums::{AuditResource, ChangedResource, OrganizationKind, Role};
 use entity::{organization, search_key};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel};
+use sea_orm::DatabaseTransaction;
 use serde_json::json;
 
-use super::location::{LocationChanges, insert_location, municipality_of};
+use super::location::{LocationChanges, NewLocation};
 use super::validate::{self, MAX_TEXT_CHARS};
-use super::{Fields, may_edit_organization, new_id, record_audit, with_write_retry, write_if_still};
+use super::{Edit, may_edit_organization, new_id};
 use crate::auth::Viewer;
-use crate::listings::ListingsError;
+use crate::listings::write::{Change, Draft, Fields, MapRecord, MapWriter, one_row_record};
+use crate::listings::{Field, ListingsError};
 use crate::reference::ReferenceData;
-use crate::search;
 
 /// An organization's fields; on update, absent fields stay as they are and an empty string
 /// clears an optional text.
@@ -31,186 +31,148 @@ pub struct OrganizationChanges {
 /// Creates an organization, with its first location when given. A municipality editor must
 /// give one in its municipalities: that is what makes the organization theirs to edit.
 pub async fn create_organization(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    viewer: &Viewer,
+    writer: &MapWriter<'_>,
     fields: OrganizationChanges,
     first_location: Option<LocationChanges>,
 ) -> Result<organization::Model, ListingsError> {
-    let signed_in = viewer.signed_in()?;
-    match signed_in.account.role {
-        Role::Admin => {}
-        Role::MunicipalityEditor => {
-            let Some(location) = &first_location else {
-                return validate::invalid(
-                    "location",
-                    "is needed: a municipality editor creates an organization with its first location in one of its municipalities",
-                );
-            };
-            let municipality = municipality_of(
-                reference,
-                location.postal_code.as_deref().unwrap_or_default(),
-                location.municipality_code.as_deref(),
-            )?;
-            if !signed_in.municipalities.contains(&municipality) {
-                return Err(ListingsError::Forbidden(
-                    "a municipality editor creates organizations with a location in its own municipalities".to_owned(),
-                ));
-            }
-        }
-        Role::OrganizationEditor | Role::Referrer => {
-            return Err(ListingsError::Forbidden(
-                "organizations are created by admins and municipality editors".to_owned(),
-            ));
-        }
+    if writer.author().account()?.account.role == Role::MunicipalityEditor && first_location.is_none() {
+        return validate::invalid(
+            Field::Location,
+            "is needed: a municipality editor creates an organization with its first location in one of its municipalities",
+        );
     }
-    let now = Utc::now();
-    let mut created = organization::Model {
-        id: new_id(),
-        name: fields.name.clone().unwrap_or_default(),
-        kind: fields.kind.unwrap_or(OrganizationKind::Ngo),
-        description: fields.description.clone(),
-        website: fields.website.clone(),
-        email: fields.email.clone(),
-        phone: fields.phone.clone(),
-        kbo_number: fields.kbo_number.clone(),
-        name_search: String::new(),
-        external_id: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    tidy(&mut created);
-    check(&created)?;
-    with_write_retry(|| async {
-        let txn = crate::db::begin_write(db).await?;
-        organization::Entity::insert(created.clone().into_active_model().reset_all())
-            .exec_without_returning(&txn)
-            .await?;
-        record_audit(
-            &txn,
-            ("organization", &created.id),
-            "create",
-            &signed_in.account.id,
-            now,
-            &Fields::new(),
-            &fields_of(&created),
-        )
-        .await?;
-        if let Some(location) = &first_location {
-            insert_location(&txn, reference, &signed_in.account.id, &created.id, location.clone()).await?;
-        }
-        search::record(&txn, ChangedResource::Organization, &created.id).await?;
-        txn.commit().await?;
-        Ok(created.clone())
-    })
-    .await
+    let new = NewOrganization { fields, first_location };
+    Ok(writer.write(&new).await?.record)
 }
 
 pub async fn update_organization(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    viewer: &Viewer,
+    writer: &MapWriter<'_>,
     id: &str,
     version: i32,
     changes: OrganizationChanges,
 ) -> Result<organization::Model, ListingsError> {
-    let account_id = viewer.signed_in()?.account.id.clone();
-    with_write_retry(|| async {
-        let txn = crate::db::begin_write(db).await?;
-        let current = organization::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| ListingsError::NotFound("organization", id.to_owned()))?;
-        if !may_edit_organization(&txn, reference, viewer, id).await? {
-            return Err(ListingsError::Forbidden(
-                "you may edit only your own organization or organizations in your municipalities".to_owned(),
-            ));
-        }
-        if version != current.version {
-            return Err(ListingsError::Conflict(current.version));
-        }
+    let edit = Edit::update(id, version, |organization: &mut organization::Model| {
         let changes = changes.clone();
-        let mut updated = current.clone();
-        updated.name = changes.name.unwrap_or(updated.name);
-        updated.kind = changes.kind.unwrap_or(updated.kind);
+        organization.name = changes.name.unwrap_or(organization.name.clone());
+        organization.kind = changes.kind.unwrap_or(organization.kind);
         for (column, change) in [
-            (&mut updated.description, changes.description),
-            (&mut updated.website, changes.website),
-            (&mut updated.email, changes.email),
-            (&mut updated.phone, changes.phone),
-            (&mut updated.kbo_number, changes.kbo_number),
+            (&mut organization.description, changes.description),
+            (&mut organization.website, changes.website),
+            (&mut organization.email, changes.email),
+            (&mut organization.phone, changes.phone),
+            (&mut organization.kbo_number, changes.kbo_number),
         ] {
             if let Some(text) = change {
                 *column = Some(text);
             }
         }
-        tidy(&mut updated);
-        check(&updated)?;
-        // Nothing changes: nothing is written, and the version stays for other editors.
-        let mut stored = current.clone();
-        tidy(&mut stored);
-        if updated == stored {
-            return Ok(current);
-        }
-        let now = Utc::now();
-        updated.version = current.version + 1;
-        updated.updated_at = now;
-        write_if_still(
-            &txn,
-            updated.clone().into_active_model(),
-            (organization::Column::Id, id),
-            (organization::Column::Version, current.version),
-        )
-        .await?;
-        record_audit(
-            &txn,
-            ("organization", id),
-            "update",
-            &account_id,
-            now,
-            &fields_of(&current),
-            &fields_of(&updated),
-        )
-        .await?;
-        search::record(&txn, ChangedResource::Organization, id).await?;
-        txn.commit().await?;
-        Ok(updated)
-    })
-    .await
+        Ok(())
+    });
+    Ok(writer.write(&edit).await?.record)
 }
 
-pub(crate) fn tidy(organization: &mut organization::Model) {
-    organization.name = validate::tidy_name(&organization.name);
-    organization.name_search = search_key::normalize(&organization.name);
-    for text in [
-        &mut organization.description,
-        &mut organization.website,
-        &mut organization.email,
-        &mut organization.phone,
-        &mut organization.kbo_number,
-    ] {
-        *text = text.take().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+/// A new organization, and the location it starts with.
+struct NewOrganization {
+    fields: OrganizationChanges,
+    first_location: Option<LocationChanges>,
+}
+
+impl Change<organization::Model> for NewOrganization {
+    async fn draft(
+        &self,
+        _: &DatabaseTransaction,
+        _: &ReferenceData,
+    ) -> Result<Draft<organization::Model>, ListingsError> {
+        let fields = &self.fields;
+        let now = Utc::now();
+        Ok(Draft::over(
+            None,
+            organization::Model {
+                id: new_id(),
+                name: fields.name.clone().unwrap_or_default(),
+                kind: fields.kind.unwrap_or(OrganizationKind::Ngo),
+                description: fields.description.clone(),
+                website: fields.website.clone(),
+                email: fields.email.clone(),
+                phone: fields.phone.clone(),
+                kbo_number: fields.kbo_number.clone(),
+                name_search: String::new(),
+                external_id: None,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        ))
+    }
+
+    async fn also(
+        &self,
+        writer: &MapWriter<'_>,
+        txn: &DatabaseTransaction,
+        organization: &organization::Model,
+    ) -> Result<(), ListingsError> {
+        if let Some(fields) = &self.first_location {
+            let location = NewLocation {
+                organization_id: &organization.id,
+                fields,
+            };
+            writer.write_in(txn, &location).await?;
+        }
+        Ok(())
     }
 }
 
-pub(crate) fn check(organization: &organization::Model) -> Result<(), ListingsError> {
-    validate::name("name", &organization.name)?;
-    validate::optional_text("description", organization.description.as_deref(), MAX_TEXT_CHARS)?;
-    validate::url("website", organization.website.as_deref())?;
-    validate::email("email", organization.email.as_deref())?;
-    validate::phone("phone", organization.phone.as_deref())?;
-    validate::kbo_number(organization.kbo_number.as_deref())
-}
+impl MapRecord for organization::Model {
+    const RESOURCE: AuditResource = AuditResource::Organization;
+    const CHANGED: ChangedResource = ChangedResource::Organization;
 
-pub(crate) fn fields_of(organization: &organization::Model) -> Fields {
-    let mut fields = Fields::new();
-    fields.insert("name".into(), organization.name.clone().into());
-    fields.insert("kind".into(), json!(organization.kind));
-    fields.insert("description".into(), organization.description.clone().into());
-    fields.insert("website".into(), organization.website.clone().into());
-    fields.insert("email".into(), organization.email.clone().into());
-    fields.insert("phone".into(), organization.phone.clone().into());
-    fields.insert("kbo_number".into(), organization.kbo_number.clone().into());
-    fields
+    one_row_record!(organization);
+
+    fn organization_id(&self) -> &str {
+        &self.id
+    }
+
+    fn tidy(&mut self) {
+        self.name = validate::tidy_name(&self.name);
+        self.name_search = search_key::normalize(&self.name);
+        for text in [
+            &mut self.description,
+            &mut self.website,
+            &mut self.email,
+            &mut self.phone,
+            &mut self.kbo_number,
+        ] {
+            *text = text.take().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        }
+    }
+
+    async fn check(&self, _: &DatabaseTransaction, _: &ReferenceData) -> Result<(), ListingsError> {
+        validate::name(Field::Name, &self.name)?;
+        validate::optional_text(Field::Description, self.description.as_deref(), MAX_TEXT_CHARS)?;
+        validate::url(Field::Website, self.website.as_deref())?;
+        validate::email(Field::Email, self.email.as_deref())?;
+        validate::phone(Field::Phone, self.phone.as_deref())?;
+        validate::kbo_number(self.kbo_number.as_deref())
+    }
+
+    async fn editable_by(
+        &self,
+        txn: &DatabaseTransaction,
+        reference: &ReferenceData,
+        viewer: &Viewer,
+    ) -> Result<bool, ListingsError> {
+        may_edit_organization(txn, reference, viewer, &self.id).await
+    }
+
+    fn fields(&self) -> Fields {
+        let mut fields = Fields::new();
+        fields.insert("name".into(), self.name.clone().into());
+        fields.insert("kind".into(), json!(self.kind));
+        fields.insert("description".into(), self.description.clone().into());
+        fields.insert("website".into(), self.website.clone().into());
+        fields.insert("email".into(), self.email.clone().into());
+        fields.insert("phone".into(), self.phone.clone().into());
+        fields.insert("kbo_number".into(), self.kbo_number.clone().into());
+        fields
+    }
 }

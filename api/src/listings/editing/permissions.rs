@@ -2,14 +2,92 @@
 //! organization editor its own organization, its services and locations; a municipality
 //! editor what is located in or serves its municipalities; referrers and anonymous nothing.
 
-use entity::enums::Role;
+use entity::enums::{AuditResource, Role};
 use entity::{location, service, service_location};
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter};
 
-use super::super::{ListingsError, serving_municipality};
-use crate::auth::Viewer;
+use crate::auth::{SignedIn, Viewer};
+use crate::listings::write::{Author, MapRecord};
+use crate::listings::{ListingsError, serving_municipality};
 use crate::reference::ReferenceData;
+
+/// When the write path asks whether its author may write a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Moment {
+    /// Before changing a record: as stored.
+    Stored,
+    /// Before adding a record: who may add to its organization at all.
+    New,
+    /// After adding it, in the transaction: whether it is theirs.
+    Created,
+    /// After changing it, in the transaction: whether it is still theirs.
+    Changed,
+}
+
+/// Refuses, unless `author` may write `record` at `moment`. The operator may write anything;
+/// a viewer what the rules of editing allow, whatever the change comes from (an import's admin
+/// may everything).
+pub(crate) async fn may_write<R: MapRecord>(
+    txn: &DatabaseTransaction,
+    reference: &ReferenceData,
+    author: Author<'_>,
+    record: &R,
+    moment: Moment,
+) -> Result<(), ListingsError> {
+    let Author::Viewer(viewer) = author else {
+        return Ok(());
+    };
+    let may = match moment {
+        Moment::New => may_add_to(viewer.signed_in()?, record.organization_id()),
+        Moment::Stored | Moment::Created | Moment::Changed => record.editable_by(txn, reference, viewer).await?,
+    };
+    if may {
+        return Ok(());
+    }
+    let why = match (R::RESOURCE, moment) {
+        (AuditResource::Organization, Moment::New | Moment::Created) => {
+            "organizations are created by admins, and by municipality editors with a first location in their municipalities"
+        }
+        (AuditResource::Organization, Moment::Stored | Moment::Changed) => {
+            "you may edit only your own organization or organizations in your municipalities"
+        }
+        (AuditResource::Location, Moment::New | Moment::Created) => {
+            "you may add locations only to your organization, or in your municipalities"
+        }
+        (AuditResource::Location, Moment::Stored) => {
+            "you may edit only locations of your organization or in your municipalities"
+        }
+        (AuditResource::Location, Moment::Changed) => "you may not move a location out of your municipalities",
+        (AuditResource::Service, Moment::New | Moment::Created) => {
+            "you may create services only for your organization, or located in or serving your municipalities"
+        }
+        (AuditResource::Service, Moment::Stored) => {
+            "you may edit only services of your organization or of your municipalities"
+        }
+        (AuditResource::Service, Moment::Changed) => {
+            "after this change the service would be neither located in nor serving your municipalities"
+        }
+    };
+    Err(ListingsError::Forbidden(why.to_owned()))
+}
+
+/// Whether the account may add a record to the organization (a new organization is its own):
+/// admins and municipality editors (whether it lies in their municipalities is asked once it
+/// is written), an organization editor to its own; referrers never.
+fn may_add_to(signed_in: &SignedIn, organization_id: &str) -> bool {
+    let account = &signed_in.account;
+    match account.role {
+        Role::Admin | Role::MunicipalityEditor => true,
+        Role::OrganizationEditor => account.organization_id.as_deref() == Some(organization_id),
+        Role::Referrer => false,
+    }
+}
+
+/// Whether the account may import HSDS documents: admins, who may write every record.
+pub fn may_import(signed_in: &SignedIn) -> bool {
+    signed_in.account.role == Role::Admin
+}
 
 /// Whether `viewer` may edit `service`: admins all; an organization editor its own
 /// organization's; a municipality editor those located in or serving its municipalities.

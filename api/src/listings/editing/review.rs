@@ -1,7 +1,7 @@
 //! What editors review: the audit trail of a record and the listings due for verification.
 
 use chrono::Utc;
-use entity::enums::{Role, ServiceStatus};
+use entity::enums::{AuditResource, Role, ServiceStatus};
 use entity::{audit_entry, location, organization, service, service_location};
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -11,45 +11,27 @@ use crate::auth::Viewer;
 use crate::listings::{ListingsError, STALE_AFTER_DAYS, serving_municipality};
 use crate::reference::ReferenceData;
 
-/// The kinds of record with an audit trail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuditedResource {
-    Organization,
-    Service,
-    Location,
-}
-
-impl AuditedResource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditedResource::Organization => "organization",
-            AuditedResource::Service => "service",
-            AuditedResource::Location => "location",
-        }
-    }
-}
-
 /// The audit trail of a record, newest first, for those who may edit it. The trail of a
 /// deleted location is for admins.
 pub async fn audit_log(
     db: &DatabaseConnection,
     reference: &ReferenceData,
     viewer: &Viewer,
-    resource: AuditedResource,
+    resource: AuditResource,
     id: &str,
 ) -> Result<Vec<audit_entry::Model>, ListingsError> {
     let admin = viewer.signed_in()?.account.role == Role::Admin;
     let not_found = || ListingsError::NotFound(resource.as_str(), id.to_owned());
     let may = match resource {
-        AuditedResource::Service => match service::Entity::find_by_id(id).one(db).await? {
+        AuditResource::Service => match service::Entity::find_by_id(id).one(db).await? {
             Some(service) => may_edit_service(db, reference, viewer, &service).await?,
             None => return Err(not_found()),
         },
-        AuditedResource::Organization => match organization::Entity::find_by_id(id).one(db).await? {
+        AuditResource::Organization => match organization::Entity::find_by_id(id).one(db).await? {
             Some(_) => may_edit_organization(db, reference, viewer, id).await?,
             None => return Err(not_found()),
         },
-        AuditedResource::Location => match location::Entity::find_by_id(id).one(db).await? {
+        AuditResource::Location => match location::Entity::find_by_id(id).one(db).await? {
             Some(location) => may_edit_location(viewer, &location)?,
             None if admin => true,
             None => return Err(not_found()),
@@ -62,7 +44,7 @@ pub async fn audit_log(
         )));
     }
     Ok(audit_entry::Entity::find()
-        .filter(audit_entry::Column::ResourceType.eq(resource.as_str()))
+        .filter(audit_entry::Column::ResourceType.eq(resource))
         .filter(audit_entry::Column::ResourceId.eq(id))
         .order_by_desc(audit_entry::Column::LastActionDate)
         .order_by_asc(audit_entry::Column::FieldName)

@@ -3,27 +3,27 @@
 //! locations) are read, changed and written as one record, so every edit is checked and
 //! audited the same way.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::enums::{
-    Access, ChangedResource, Cost, InterpreterKind, LanguageMode, Role, ServiceAreaKind, ServiceStatus, TargetGroup,
+    Access, AuditAction, AuditResource, ChangedResource, Cost, InterpreterKind, LanguageMode, ServiceAreaKind,
+    ServiceStatus, TargetGroup,
 };
 use entity::{
     location, organization, search_key, service, service_area, service_domain, service_language, service_location,
     service_target_group, service_translation,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::validate::{self, MAX_TEXT_CHARS, invalid};
-use super::{Fields, may_edit_service, new_id, record_audit, with_write_retry, write_if_still};
+use super::{Edit, may_edit_service, new_id};
 use crate::auth::Viewer;
-use crate::listings::ListingsError;
+use crate::listings::write::{Change, Draft, Fields, MapRecord, MapWriter, write_row};
+use crate::listings::{Field, ListingsError};
 use crate::reference::ReferenceData;
-use crate::search;
 
 /// The widest radius a service may serve around a location.
 const MAX_RADIUS_KM: f64 = 100.0;
@@ -117,116 +117,53 @@ pub(crate) struct ServiceRecord {
     pub(crate) location_ids: Vec<String>,
 }
 
-pub async fn create_service(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    viewer: &Viewer,
-    new: NewService,
-) -> Result<service::Model, ListingsError> {
-    with_write_retry(|| try_create_service(db, reference, viewer, &new)).await
+pub async fn create_service(writer: &MapWriter<'_>, new: NewService) -> Result<service::Model, ListingsError> {
+    Ok(writer.write(&new).await?.record.service)
 }
 
-async fn try_create_service(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    viewer: &Viewer,
-    new: &NewService,
-) -> Result<service::Model, ListingsError> {
-    let account = &viewer.signed_in()?.account;
-    let refused = || {
-        Err(ListingsError::Forbidden(
-            "you may create services only for your organization, or located in or serving your municipalities"
-                .to_owned(),
-        ))
-    };
-    match account.role {
-        Role::Referrer => return refused(),
-        Role::OrganizationEditor if account.organization_id.as_deref() != Some(new.organization_id.as_str()) => {
-            return refused();
+impl Change<ServiceRecord> for NewService {
+    async fn draft(
+        &self,
+        txn: &DatabaseTransaction,
+        reference: &ReferenceData,
+    ) -> Result<Draft<ServiceRecord>, ListingsError> {
+        if organization::Entity::find_by_id(self.organization_id.as_str())
+            .one(txn)
+            .await?
+            .is_none()
+        {
+            return Err(ListingsError::NotFound("organization", self.organization_id.clone()));
         }
-        _ => {}
+        let area = match &self.area {
+            Some(area) => area.clone(),
+            None => municipalities_of(txn, &self.location_ids).await?,
+        };
+        let mut record = ServiceRecord::new(self.organization_id.clone(), None);
+        let s = &mut record.service;
+        s.name = self.name.clone();
+        s.description = self.description.clone();
+        (s.cost, s.access) = (self.cost, self.access);
+        s.access_description = self.access_description.clone();
+        (s.age_min, s.age_max) = (self.age_min, self.age_max);
+        s.email = self.email.clone();
+        s.phone = self.phone.clone();
+        s.url = self.url.clone();
+        record.domains = self.domains.clone();
+        record.target_groups = self.target_groups.clone();
+        record.languages = normalize_languages(reference, &self.languages)?;
+        record.area = area;
+        record.location_ids = self.location_ids.clone();
+        Ok(Draft::over(None, record))
     }
-    let txn = crate::db::begin_write(db).await?;
-    if organization::Entity::find_by_id(new.organization_id.as_str())
-        .one(&txn)
-        .await?
-        .is_none()
-    {
-        return Err(ListingsError::NotFound("organization", new.organization_id.clone()));
-    }
-    let now = Utc::now();
-    let mut record = ServiceRecord {
-        service: service::Model {
-            id: new_id(),
-            organization_id: new.organization_id.clone(),
-            name: new.name.clone(),
-            description: new.description.clone(),
-            status: ServiceStatus::Active,
-            cost: new.cost,
-            access: new.access,
-            access_description: new.access_description.clone(),
-            age_min: new.age_min,
-            age_max: new.age_max,
-            email: new.email.clone(),
-            phone: new.phone.clone(),
-            url: new.url.clone(),
-            capacity_available: None,
-            capacity_maximum: None,
-            capacity_updated_at: None,
-            last_verified_at: None,
-            verified_by: None,
-            name_search: String::new(),
-            external_id: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        },
-        domains: new.domains.clone(),
-        target_groups: new.target_groups.clone(),
-        languages: normalize_languages(reference, &new.languages)?,
-        translations: Vec::new(),
-        area: new.area.clone().unwrap_or_default(),
-        location_ids: new.location_ids.clone(),
-    };
-    if new.area.is_none() {
-        record.area = municipalities_of(&txn, &record.location_ids).await?;
-    }
-    record.tidy();
-    record.validate(reference)?;
-    check_locations(&txn, &record).await?;
-    service::Entity::insert(record.service.clone().into_active_model().reset_all())
-        .exec_without_returning(&txn)
-        .await?;
-    record.write_parts(&txn, None).await?;
-    // A municipality editor's new service must be located in or serve its municipalities.
-    if !may_edit_service(&txn, reference, viewer, &record.service).await? {
-        return refused();
-    }
-    let id = record.service.id.clone();
-    record_audit(
-        &txn,
-        ("service", &id),
-        "create",
-        &account.id,
-        now,
-        &Fields::new(),
-        &record.fields(),
-    )
-    .await?;
-    search::record(&txn, ChangedResource::Service, &id).await?;
-    txn.commit().await?;
-    Ok(record.service)
 }
 
 pub async fn update_service(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    viewer: &Viewer,
+    writer: &MapWriter<'_>,
     id: &str,
     version: i32,
     changes: ServiceChanges,
 ) -> Result<service::Model, ListingsError> {
-    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
+    edit_service(writer, id, Some(version), AuditAction::Update, |record| {
         let s = &mut record.service;
         let changes = changes.clone();
         s.name = changes.name.unwrap_or(s.name.clone());
@@ -260,14 +197,12 @@ pub async fn update_service(
 }
 
 pub async fn set_service_status(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    viewer: &Viewer,
+    writer: &MapWriter<'_>,
     id: &str,
     version: i32,
     status: ServiceStatus,
 ) -> Result<service::Model, ListingsError> {
-    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
+    edit_service(writer, id, Some(version), AuditAction::Update, |record| {
         record.service.status = status;
         Ok(())
     })
@@ -276,14 +211,12 @@ pub async fn set_service_status(
 
 /// Replaces where the service accepts people from.
 pub async fn set_service_area(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    viewer: &Viewer,
+    writer: &MapWriter<'_>,
     id: &str,
     version: i32,
     area: Vec<AreaPart>,
 ) -> Result<service::Model, ListingsError> {
-    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
+    edit_service(writer, id, Some(version), AuditAction::Update, |record| {
         record.area = area.clone();
         Ok(())
     })
@@ -292,15 +225,13 @@ pub async fn set_service_area(
 
 /// Replaces the languages the service works in.
 pub async fn set_service_languages(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    viewer: &Viewer,
+    writer: &MapWriter<'_>,
     id: &str,
     version: i32,
     languages: Vec<LanguageOffer>,
 ) -> Result<service::Model, ListingsError> {
-    let languages = normalize_languages(reference, &languages)?;
-    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
+    let languages = normalize_languages(writer.reference(), &languages)?;
+    edit_service(writer, id, Some(version), AuditAction::Update, |record| {
         record.languages = languages.clone();
         Ok(())
     })
@@ -309,14 +240,12 @@ pub async fn set_service_languages(
 
 /// Replaces the service's French and English name and description.
 pub async fn set_service_translations(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    viewer: &Viewer,
+    writer: &MapWriter<'_>,
     id: &str,
     version: i32,
     translations: Vec<TranslationText>,
 ) -> Result<service::Model, ListingsError> {
-    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
+    edit_service(writer, id, Some(version), AuditAction::Update, |record| {
         record.translations = translations.clone();
         Ok(())
     })
@@ -325,15 +254,13 @@ pub async fn set_service_translations(
 
 /// Says how many places are available now; `None` clears a figure.
 pub async fn set_service_capacity(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    viewer: &Viewer,
+    writer: &MapWriter<'_>,
     id: &str,
     version: i32,
     available: Option<i32>,
     maximum: Option<i32>,
 ) -> Result<service::Model, ListingsError> {
-    edit_service(db, reference, viewer, id, Some(version), "update", |record| {
+    edit_service(writer, id, Some(version), AuditAction::Update, |record| {
         let s = &mut record.service;
         // The same figures again change nothing: `capacity_updated_at` says when they last
         // changed (`verifyService` says the listing is still right).
@@ -347,14 +274,9 @@ pub async fn set_service_capacity(
 }
 
 /// Confirms the listing is right: sets when and by whom, changes no content.
-pub async fn verify_service(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    viewer: &Viewer,
-    id: &str,
-) -> Result<service::Model, ListingsError> {
-    let by = viewer.signed_in()?.account.email.clone();
-    edit_service(db, reference, viewer, id, None, "verify", |record| {
+pub async fn verify_service(writer: &MapWriter<'_>, id: &str) -> Result<service::Model, ListingsError> {
+    let by = writer.author().account()?.account.email.clone();
+    edit_service(writer, id, None, AuditAction::Verify, |record| {
         record.service.last_verified_at = Some(Utc::now());
         record.service.verified_by = Some(by.clone());
         Ok(())
@@ -362,89 +284,63 @@ pub async fn verify_service(
     .await
 }
 
-/// Loads the service, checks the viewer's right and the version, applies `change`, and
-/// writes it with its audit entries and change-log row, or writes nothing.
+/// An edit of the service and its parts, as one record.
 async fn edit_service(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    viewer: &Viewer,
+    writer: &MapWriter<'_>,
     id: &str,
-    expected_version: Option<i32>,
-    action: &str,
-    change: impl Fn(&mut ServiceRecord) -> Result<(), ListingsError>,
+    version: Option<i32>,
+    action: AuditAction,
+    apply: impl Fn(&mut ServiceRecord) -> Result<(), ListingsError> + Sync,
 ) -> Result<service::Model, ListingsError> {
-    with_write_retry(|| try_edit_service(db, reference, viewer, id, expected_version, action, &change)).await
-}
-
-async fn try_edit_service(
-    db: &DatabaseConnection,
-    reference: &ReferenceData,
-    viewer: &Viewer,
-    id: &str,
-    expected_version: Option<i32>,
-    action: &str,
-    change: &impl Fn(&mut ServiceRecord) -> Result<(), ListingsError>,
-) -> Result<service::Model, ListingsError> {
-    let account_id = viewer.signed_in()?.account.id.clone();
-    let txn = crate::db::begin_write(db).await?;
-    let current = service::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ListingsError::NotFound("service", id.to_owned()))?;
-    if !may_edit_service(&txn, reference, viewer, &current).await? {
-        return Err(ListingsError::Forbidden(
-            "you may edit only services of your organization or of your municipalities".to_owned(),
-        ));
-    }
-    if let Some(expected) = expected_version
-        && expected != current.version
-    {
-        return Err(ListingsError::Conflict(current.version));
-    }
-    let before = ServiceRecord::load(&txn, current.clone()).await?;
-    let mut after = before.clone();
-    change(&mut after)?;
-    after.tidy();
-    after.validate(reference)?;
-    check_locations(&txn, &after).await?;
-    // Nothing changes: nothing is written, and the version stays for other editors.
-    if after == before {
-        return Ok(current);
-    }
-    let now = Utc::now();
-    after.service.version = before.service.version + 1;
-    after.service.updated_at = now;
-    // Guarded by the version read: of two edits from the same version, one writes.
-    write_if_still(
-        &txn,
-        after.service.clone().into_active_model(),
-        (service::Column::Id, id),
-        (service::Column::Version, before.service.version),
-    )
-    .await?;
-    after.write_parts(&txn, Some(&before)).await?;
-    // A municipality editor may not move a service out of its own municipalities.
-    if !may_edit_service(&txn, reference, viewer, &after.service).await? {
-        return Err(ListingsError::Forbidden(
-            "after this change the service would be neither located in nor serving your municipalities".to_owned(),
-        ));
-    }
-    record_audit(
-        &txn,
-        ("service", id),
+    let edit = Edit {
+        id,
+        version,
         action,
-        &account_id,
-        now,
-        &before.fields(),
-        &after.fields(),
-    )
-    .await?;
-    search::record(&txn, ChangedResource::Service, id).await?;
-    txn.commit().await?;
-    Ok(after.service)
+        apply,
+    };
+    Ok(writer.write(&edit).await?.record.service)
 }
 
 impl ServiceRecord {
+    /// A new service of the organization that says nothing yet: active, free, open to
+    /// self-referral, with no parts; `external_id` is its id in the directory it came from.
+    pub(crate) fn new(organization_id: String, external_id: Option<String>) -> Self {
+        let now = Utc::now();
+        ServiceRecord {
+            service: service::Model {
+                id: new_id(),
+                organization_id,
+                name: String::new(),
+                description: String::new(),
+                status: ServiceStatus::Active,
+                cost: Cost::Free,
+                access: Access::SelfReferral,
+                access_description: None,
+                age_min: None,
+                age_max: None,
+                email: None,
+                phone: None,
+                url: None,
+                capacity_available: None,
+                capacity_maximum: None,
+                capacity_updated_at: None,
+                last_verified_at: None,
+                verified_by: None,
+                name_search: String::new(),
+                external_id,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+            domains: Vec::new(),
+            target_groups: Vec::new(),
+            languages: Vec::new(),
+            translations: Vec::new(),
+            area: Vec::new(),
+            location_ids: Vec::new(),
+        }
+    }
+
     pub(crate) async fn load(db: &impl ConnectionTrait, service: service::Model) -> Result<Self, DbErr> {
         let id = service.id.clone();
         let domains = service_domain::Entity::find()
@@ -511,50 +407,23 @@ impl ServiceRecord {
         Ok(record)
     }
 
-    /// One spelling of everything: trimmed texts, empty optional texts as none, parts in a
-    /// stable order without repeats, so comparing two records compares what they say.
-    pub(crate) fn tidy(&mut self) {
-        let s = &mut self.service;
-        s.name = validate::tidy_name(&s.name);
-        s.name_search = search_key::normalize(&s.name);
-        s.description = s.description.trim().to_owned();
-        for text in [&mut s.access_description, &mut s.email, &mut s.phone, &mut s.url] {
-            *text = text.take().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-        }
-        for code in &mut self.domains {
-            *code = code.trim().to_owned();
-        }
-        self.domains.sort();
-        self.domains.dedup();
-        self.target_groups.sort_by_key(|g| format!("{g:?}"));
-        self.target_groups.dedup();
-        self.languages.sort_by(|a, b| a.code.cmp(&b.code));
-        for t in &mut self.translations {
-            t.lang = t.lang.trim().to_lowercase();
-            t.name = validate::tidy_name(&t.name);
-            t.description = t.description.trim().to_owned();
-        }
-        self.translations.sort_by(|a, b| a.lang.cmp(&b.lang));
-        self.area
-            .sort_by_key(|part| serde_json::to_string(part).unwrap_or_default());
-        self.area.dedup();
-        self.location_ids.sort();
-        self.location_ids.dedup();
-    }
-
-    pub(crate) fn validate(&self, reference: &ReferenceData) -> Result<(), ListingsError> {
+    fn validate(&self, reference: &ReferenceData) -> Result<(), ListingsError> {
         let s = &self.service;
-        validate::name("name", &s.name)?;
-        validate::required("description", &s.description)?;
-        validate::text("description", &s.description, MAX_TEXT_CHARS)?;
-        validate::optional_text("accessDescription", s.access_description.as_deref(), MAX_TEXT_CHARS)?;
+        validate::name(Field::Name, &s.name)?;
+        validate::required(Field::Description, &s.description)?;
+        validate::text(Field::Description, &s.description, MAX_TEXT_CHARS)?;
+        validate::optional_text(
+            Field::AccessDescription,
+            s.access_description.as_deref(),
+            MAX_TEXT_CHARS,
+        )?;
         validate::age_range(s.age_min, s.age_max)?;
-        validate::email("email", s.email.as_deref())?;
-        validate::phone("phone", s.phone.as_deref())?;
-        validate::url("url", s.url.as_deref())?;
+        validate::email(Field::Email, s.email.as_deref())?;
+        validate::phone(Field::Phone, s.phone.as_deref())?;
+        validate::url(Field::Url, s.url.as_deref())?;
         for (field, places) in [
-            ("capacityAvailable", s.capacity_available),
-            ("capacityMaximum", s.capacity_maximum),
+            (Field::CapacityAvailable, s.capacity_available),
+            (Field::CapacityMaximum, s.capacity_maximum),
         ] {
             if let Some(n) = places.filter(|n| *n < 0) {
                 return invalid(field, format!("must not be negative, got {n}"));
@@ -564,19 +433,19 @@ impl ServiceRecord {
             && available > maximum
         {
             return invalid(
-                "capacityAvailable",
+                Field::CapacityAvailable,
                 format!("must not be above capacityMaximum ({maximum}), got {available}"),
             );
         }
         if self.domains.is_empty() {
             return invalid(
-                "domains",
+                Field::Domains,
                 "must name at least one life domain or need, such as `housing.search`",
             );
         }
         if let Some(unknown) = self.domains.iter().find(|code| reference.domain(code).is_none()) {
             return invalid(
-                "domains",
+                Field::Domains,
                 format!("has unknown life domain `{unknown}`: use a code from the `domains` query"),
             );
         }
@@ -588,7 +457,7 @@ impl ServiceRecord {
     fn validate_languages(&self) -> Result<(), ListingsError> {
         if let Some(twice) = self.languages.windows(2).find(|pair| pair[0].code == pair[1].code) {
             return invalid(
-                "languages",
+                Field::Languages,
                 format!("names `{}` twice; give each language once", twice[0].code),
             );
         }
@@ -598,7 +467,7 @@ impl ServiceRecord {
             .find(|l| l.mode == LanguageMode::Staff && l.interpreter_kind.is_some())
         {
             return invalid(
-                "languages",
+                Field::Languages,
                 format!("`{}`: interpreterKind goes with mode INTERPRETER only", offer.code),
             );
         }
@@ -609,7 +478,7 @@ impl ServiceRecord {
         for (i, t) in self.translations.iter().enumerate() {
             if !TRANSLATION_LANGS.contains(&t.lang.as_str()) {
                 return invalid(
-                    "translations",
+                    Field::Translations,
                     format!(
                         "has language `{}`: translations are in {} (the service's own text is Dutch)",
                         t.lang,
@@ -618,12 +487,12 @@ impl ServiceRecord {
                 );
             }
             if i > 0 && self.translations[i - 1].lang == t.lang {
-                return invalid("translations", format!("has `{}` twice", t.lang));
+                return invalid(Field::Translations, format!("has `{}` twice", t.lang));
             }
             for (part, text) in [("name", &t.name), ("description", &t.description)] {
                 if validate::is_blank(text) {
                     return invalid(
-                        "translations",
+                        Field::Translations,
                         format!(
                             "`{}` has an empty {part} (spaces and invisible characters do not count)",
                             t.lang
@@ -631,8 +500,8 @@ impl ServiceRecord {
                     );
                 }
             }
-            validate::text("translations", &t.name, validate::MAX_NAME_CHARS)?;
-            validate::text("translations", &t.description, MAX_TEXT_CHARS)?;
+            validate::text(Field::Translations, &t.name, validate::MAX_NAME_CHARS)?;
+            validate::text(Field::Translations, &t.description, MAX_TEXT_CHARS)?;
         }
         Ok(())
     }
@@ -640,7 +509,7 @@ impl ServiceRecord {
     fn validate_area(&self, reference: &ReferenceData) -> Result<(), ListingsError> {
         if self.area.is_empty() {
             return invalid(
-                "area",
+                Field::Area,
                 "must say where the service accepts people from: national, regions, provinces, municipalities or a radius around one of its locations",
             );
         }
@@ -650,7 +519,7 @@ impl ServiceRecord {
                 // Two circles around one place: which one holds is anyone's guess.
                 if let Some((_, other)) = centres.iter().find(|(centre, _)| *centre == location_id) {
                     return invalid(
-                        "area",
+                        Field::Area,
                         format!(
                             "has two radius areas around location `{location_id}` ({other} km and {km} km): give one radius per location"
                         ),
@@ -666,7 +535,7 @@ impl ServiceRecord {
                 AreaPart::Radius { location_id, km } => {
                     if !self.location_ids.contains(location_id) {
                         return invalid(
-                            "area",
+                            Field::Area,
                             format!(
                                 "radius around location `{location_id}`, which is not one of the service's locations"
                             ),
@@ -674,7 +543,7 @@ impl ServiceRecord {
                     }
                     if !(*km > 0.0 && *km <= MAX_RADIUS_KM) {
                         return invalid(
-                            "area",
+                            Field::Area,
                             format!("radius must be above 0 and at most {MAX_RADIUS_KM} km, got {km}"),
                         );
                     }
@@ -689,7 +558,7 @@ impl ServiceRecord {
                     _ => unreachable!("national and radius parts are always known"),
                 };
                 return invalid(
-                    "area",
+                    Field::Area,
                     format!("has unknown {kind} code `{code}`: use a REFNIS code from the reference data"),
                 );
             }
@@ -697,44 +566,8 @@ impl ServiceRecord {
         Ok(())
     }
 
-    /// The audited fields: the service's columns and its parts as JSON.
-    pub(crate) fn fields(&self) -> Fields {
-        let s = &self.service;
-        let mut fields = Fields::new();
-        let mut put = |name: &str, value: Value| {
-            fields.insert(name.to_owned(), value);
-        };
-        put("name", s.name.clone().into());
-        put("description", s.description.clone().into());
-        put("status", json!(s.status));
-        put("cost", json!(s.cost));
-        put("access", json!(s.access));
-        put("access_description", s.access_description.clone().into());
-        put("age_min", s.age_min.into());
-        put("age_max", s.age_max.into());
-        put("email", s.email.clone().into());
-        put("phone", s.phone.clone().into());
-        put("url", s.url.clone().into());
-        put("capacity_available", s.capacity_available.into());
-        put("capacity_maximum", s.capacity_maximum.into());
-        put("last_verified_at", s.last_verified_at.map(|at| at.to_rfc3339()).into());
-        put("verified_by", s.verified_by.clone().into());
-        put("organization_id", s.organization_id.clone().into());
-        put("domains", json!(self.domains));
-        put("target_groups", json!(self.target_groups));
-        put("languages", json!(self.languages));
-        put("translations", json!(self.translations));
-        put("area", json!(self.area));
-        put("location_ids", json!(self.location_ids));
-        fields
-    }
-
     /// Rewrites each part that differs from `before` (all parts of a new service).
-    pub(crate) async fn write_parts(
-        &self,
-        db: &impl ConnectionTrait,
-        before: Option<&ServiceRecord>,
-    ) -> Result<(), DbErr> {
+    async fn write_parts(&self, db: &impl ConnectionTrait, before: Option<&ServiceRecord>) -> Result<(), DbErr> {
         let id = self.service.id.as_str();
         let changed = |same: fn(&ServiceRecord, &ServiceRecord) -> bool| before.is_none_or(|b| !same(b, self));
         if changed(|a, b| a.domains == b.domains) {
@@ -808,6 +641,123 @@ impl ServiceRecord {
             insert_rows(db, self.area.iter().map(|part| part.to_row(id))).await?;
         }
         Ok(())
+    }
+}
+
+impl MapRecord for ServiceRecord {
+    const RESOURCE: AuditResource = AuditResource::Service;
+    const CHANGED: ChangedResource = ChangedResource::Service;
+
+    async fn find(txn: &DatabaseTransaction, id: &str) -> Result<Option<Self>, DbErr> {
+        match service::Entity::find_by_id(id).one(txn).await? {
+            Some(service) => Ok(Some(ServiceRecord::load(txn, service).await?)),
+            None => Ok(None),
+        }
+    }
+
+    fn id(&self) -> &str {
+        &self.service.id
+    }
+
+    fn organization_id(&self) -> &str {
+        &self.service.organization_id
+    }
+
+    fn stamp(&self) -> (i32, DateTime<Utc>) {
+        (self.service.version, self.service.updated_at)
+    }
+
+    fn set_stamp(&mut self, version: i32, updated_at: DateTime<Utc>) {
+        (self.service.version, self.service.updated_at) = (version, updated_at);
+    }
+
+    /// One spelling of everything: trimmed texts, empty optional texts as none, parts in a
+    /// stable order without repeats, so comparing two records compares what they say.
+    fn tidy(&mut self) {
+        let s = &mut self.service;
+        s.name = validate::tidy_name(&s.name);
+        s.name_search = search_key::normalize(&s.name);
+        s.description = s.description.trim().to_owned();
+        for text in [&mut s.access_description, &mut s.email, &mut s.phone, &mut s.url] {
+            *text = text.take().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        }
+        for code in &mut self.domains {
+            *code = code.trim().to_owned();
+        }
+        self.domains.sort();
+        self.domains.dedup();
+        self.target_groups.sort_by_key(|g| format!("{g:?}"));
+        self.target_groups.dedup();
+        self.languages.sort_by(|a, b| a.code.cmp(&b.code));
+        for t in &mut self.translations {
+            t.lang = t.lang.trim().to_lowercase();
+            t.name = validate::tidy_name(&t.name);
+            t.description = t.description.trim().to_owned();
+        }
+        self.translations.sort_by(|a, b| a.lang.cmp(&b.lang));
+        self.area
+            .sort_by_key(|part| serde_json::to_string(part).unwrap_or_default());
+        self.area.dedup();
+        self.location_ids.sort();
+        self.location_ids.dedup();
+    }
+
+    async fn check(&self, txn: &DatabaseTransaction, reference: &ReferenceData) -> Result<(), ListingsError> {
+        self.validate(reference)?;
+        check_locations(txn, self).await
+    }
+
+    async fn editable_by(
+        &self,
+        txn: &DatabaseTransaction,
+        reference: &ReferenceData,
+        viewer: &Viewer,
+    ) -> Result<bool, ListingsError> {
+        may_edit_service(txn, reference, viewer, &self.service).await
+    }
+
+    /// The service's row, then each of its parts that differs from `before`.
+    async fn write(&self, txn: &DatabaseTransaction, before: Option<&Self>) -> Result<(), ListingsError> {
+        write_row(
+            txn,
+            self.service.clone().into_active_model(),
+            (service::Column::Id, &self.service.id),
+            (service::Column::Version, before.map(|b| b.service.version)),
+        )
+        .await?;
+        Ok(self.write_parts(txn, before).await?)
+    }
+
+    /// The audited fields: the service's columns and its parts as JSON.
+    fn fields(&self) -> Fields {
+        let s = &self.service;
+        let mut fields = Fields::new();
+        let mut put = |name: &str, value: Value| {
+            fields.insert(name.to_owned(), value);
+        };
+        put("name", s.name.clone().into());
+        put("description", s.description.clone().into());
+        put("status", json!(s.status));
+        put("cost", json!(s.cost));
+        put("access", json!(s.access));
+        put("access_description", s.access_description.clone().into());
+        put("age_min", s.age_min.into());
+        put("age_max", s.age_max.into());
+        put("email", s.email.clone().into());
+        put("phone", s.phone.clone().into());
+        put("url", s.url.clone().into());
+        put("capacity_available", s.capacity_available.into());
+        put("capacity_maximum", s.capacity_maximum.into());
+        put("last_verified_at", s.last_verified_at.map(|at| at.to_rfc3339()).into());
+        put("verified_by", s.verified_by.clone().into());
+        put("organization_id", s.organization_id.clone().into());
+        put("domains", json!(self.domains));
+        put("target_groups", json!(self.target_groups));
+        put("languages", json!(self.languages));
+        put("translations", json!(self.translations));
+        put("area", json!(self.area));
+        put("location_ids", json!(self.location_ids));
+        fields
     }
 }
 
@@ -895,7 +845,7 @@ pub(crate) fn normalize_languages(
         .map(|offer| {
             let language = reference
                 .normalize_language(&offer.code)
-                .map_err(|e| ListingsError::Invalid("languages", format!("has {e}")))?;
+                .map_err(|e| ListingsError::Invalid(Field::Languages, format!("has {e}")))?;
             Ok(LanguageOffer {
                 code: language.code.clone(),
                 ..offer.clone()
@@ -905,7 +855,7 @@ pub(crate) fn normalize_languages(
 }
 
 /// The service's locations must exist and belong to its organization.
-pub(crate) async fn check_locations(db: &impl ConnectionTrait, record: &ServiceRecord) -> Result<(), ListingsError> {
+async fn check_locations(db: &impl ConnectionTrait, record: &ServiceRecord) -> Result<(), ListingsError> {
     if record.location_ids.is_empty() {
         return Ok(());
     }
@@ -915,9 +865,12 @@ pub(crate) async fn check_locations(db: &impl ConnectionTrait, record: &ServiceR
         .await?;
     for id in &record.location_ids {
         match found.iter().find(|l| &l.id == id) {
-            None => return invalid("locationIds", format!("has `{id}`, which is no location")),
+            None => return invalid(Field::LocationIds, format!("has `{id}`, which is no location")),
             Some(l) if l.organization_id != record.service.organization_id => {
-                return invalid("locationIds", format!("has `{id}`, a location of another organization"));
+                return invalid(
+                    Field::LocationIds,
+                    format!("has `{id}`, a location of another organization"),
+                );
             }
             Some(_) => {}
         }

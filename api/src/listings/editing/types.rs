@@ -14,23 +14,22 @@ use crate::error::ApiResult;
 use crate::listings::types::{
     Access, Cost, InterpreterKind, LanguageMode, OrganizationKind, ServiceStatus, TargetGroup,
 };
-use crate::listings::{Location, Organization, Service};
+use crate::listings::{Author, Location, MapWriter, Organization, Searchable, Service};
 use crate::reference::Lang;
 use crate::reference::types::reference;
 use crate::relay::{self, NodeKind};
 use crate::search::SearchIndex;
 
-fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
-    ctx.data_unchecked::<DatabaseConnection>()
-}
-
-fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
-    crate::error::request_data::<Viewer>(ctx)
-}
-
-/// After a committed edit: the mutation answers once this server's search shows it.
-async fn searchable_now(ctx: &Context<'_>) {
-    ctx.data_unchecked::<Arc<SearchIndex>>().reflect_committed().await;
+/// The viewer's writer: the mutation answers once this server's search shows its change.
+fn writer<'a>(ctx: &Context<'a>) -> ApiResult<MapWriter<'a>> {
+    let viewer = crate::error::request_data::<Viewer>(ctx)?;
+    let index: &'a SearchIndex = ctx.data_unchecked::<Arc<SearchIndex>>();
+    Ok(MapWriter::new(
+        ctx.data_unchecked::<DatabaseConnection>(),
+        reference(ctx),
+        Author::Viewer(viewer),
+        Searchable::Now(index),
+    ))
 }
 
 fn keys(kind: NodeKind, ids: Vec<ID>) -> ApiResult<Vec<String>> {
@@ -333,8 +332,7 @@ impl ListingsMutation {
             phone: input.phone,
             kbo_number: input.kbo_number,
         };
-        let created = super::create_organization(db(ctx), reference(ctx), viewer(ctx)?, fields, location).await?;
-        searchable_now(ctx).await;
+        let created = super::create_organization(&writer(ctx)?, fields, location).await?;
         Ok(Organization(created))
     }
 
@@ -347,9 +345,7 @@ impl ListingsMutation {
         input: OrganizationInput,
     ) -> ApiResult<Organization> {
         let key = relay::key_of(NodeKind::Organization, &id)?;
-        let updated =
-            super::update_organization(db(ctx), reference(ctx), viewer(ctx)?, &key, version, input.into()).await?;
-        searchable_now(ctx).await;
+        let updated = super::update_organization(&writer(ctx)?, &key, version, input.into()).await?;
         Ok(Organization(updated))
     }
 
@@ -361,9 +357,7 @@ impl ListingsMutation {
         input: NewLocationInput,
     ) -> ApiResult<Location> {
         let organization = relay::key_of(NodeKind::Organization, &organization_id)?;
-        let created =
-            super::create_location(db(ctx), reference(ctx), viewer(ctx)?, &organization, input.into()).await?;
-        searchable_now(ctx).await;
+        let created = super::create_location(&writer(ctx)?, &organization, input.into()).await?;
         Ok(Location(created))
     }
 
@@ -376,9 +370,7 @@ impl ListingsMutation {
         input: LocationInput,
     ) -> ApiResult<Location> {
         let key = relay::key_of(NodeKind::Location, &id)?;
-        let updated =
-            super::update_location(db(ctx), reference(ctx), viewer(ctx)?, &key, version, input.into()).await?;
-        searchable_now(ctx).await;
+        let updated = super::update_location(&writer(ctx)?, &key, version, input.into()).await?;
         Ok(Location(updated))
     }
 
@@ -386,8 +378,7 @@ impl ListingsMutation {
     /// centred on it. Returns the id of the removed location.
     async fn delete_location(&self, ctx: &Context<'_>, id: ID, version: i32) -> ApiResult<ID> {
         let key = relay::key_of(NodeKind::Location, &id)?;
-        super::delete_location(db(ctx), viewer(ctx)?, &key, version).await?;
-        searchable_now(ctx).await;
+        super::delete_location(&writer(ctx)?, &key, version).await?;
         Ok(id)
     }
 
@@ -395,8 +386,7 @@ impl ListingsMutation {
     /// a municipality editor's new service must be located in or serve its municipalities.
     async fn create_service(&self, ctx: &Context<'_>, input: NewServiceInput) -> ApiResult<Service> {
         let new = input.into_new_service()?;
-        let created = super::create_service(db(ctx), reference(ctx), viewer(ctx)?, new).await?;
-        searchable_now(ctx).await;
+        let created = super::create_service(&writer(ctx)?, new).await?;
         Ok(Service(created))
     }
 
@@ -405,8 +395,7 @@ impl ListingsMutation {
     async fn update_service(&self, ctx: &Context<'_>, id: ID, version: i32, input: ServiceInput) -> ApiResult<Service> {
         let key = relay::key_of(NodeKind::Service, &id)?;
         let changes = input.into_changes()?;
-        let updated = super::update_service(db(ctx), reference(ctx), viewer(ctx)?, &key, version, changes).await?;
-        searchable_now(ctx).await;
+        let updated = super::update_service(&writer(ctx)?, &key, version, changes).await?;
         Ok(Service(updated))
     }
 
@@ -419,9 +408,7 @@ impl ListingsMutation {
         status: ServiceStatus,
     ) -> ApiResult<Service> {
         let key = relay::key_of(NodeKind::Service, &id)?;
-        let updated =
-            super::set_service_status(db(ctx), reference(ctx), viewer(ctx)?, &key, version, status.into()).await?;
-        searchable_now(ctx).await;
+        let updated = super::set_service_status(&writer(ctx)?, &key, version, status.into()).await?;
         Ok(Service(updated))
     }
 
@@ -435,8 +422,7 @@ impl ListingsMutation {
     ) -> ApiResult<Service> {
         let key = relay::key_of(NodeKind::Service, &id)?;
         let parts = area.into_parts()?;
-        let updated = super::set_service_area(db(ctx), reference(ctx), viewer(ctx)?, &key, version, parts).await?;
-        searchable_now(ctx).await;
+        let updated = super::set_service_area(&writer(ctx)?, &key, version, parts).await?;
         Ok(Service(updated))
     }
 
@@ -450,9 +436,7 @@ impl ListingsMutation {
     ) -> ApiResult<Service> {
         let key = relay::key_of(NodeKind::Service, &id)?;
         let offers = languages.into_iter().map(Into::into).collect();
-        let updated =
-            super::set_service_languages(db(ctx), reference(ctx), viewer(ctx)?, &key, version, offers).await?;
-        searchable_now(ctx).await;
+        let updated = super::set_service_languages(&writer(ctx)?, &key, version, offers).await?;
         Ok(Service(updated))
     }
 
@@ -473,9 +457,7 @@ impl ListingsMutation {
                 description: t.description,
             })
             .collect();
-        let updated =
-            super::set_service_translations(db(ctx), reference(ctx), viewer(ctx)?, &key, version, texts).await?;
-        searchable_now(ctx).await;
+        let updated = super::set_service_translations(&writer(ctx)?, &key, version, texts).await?;
         Ok(Service(updated))
     }
 
@@ -489,18 +471,14 @@ impl ListingsMutation {
         maximum: Option<i32>,
     ) -> ApiResult<Service> {
         let key = relay::key_of(NodeKind::Service, &id)?;
-        let updated =
-            super::set_service_capacity(db(ctx), reference(ctx), viewer(ctx)?, &key, version, available, maximum)
-                .await?;
-        searchable_now(ctx).await;
+        let updated = super::set_service_capacity(&writer(ctx)?, &key, version, available, maximum).await?;
         Ok(Service(updated))
     }
 
     /// Confirms the listing is right today: sets `lastVerifiedAt` and `verifiedBy`, nothing else.
     async fn verify_service(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Service> {
         let key = relay::key_of(NodeKind::Service, &id)?;
-        let updated = super::verify_service(db(ctx), reference(ctx), viewer(ctx)?, &key).await?;
-        searchable_now(ctx).await;
+        let updated = super::verify_service(&writer(ctx)?, &key).await?;
         Ok(Service(updated))
     }
 }

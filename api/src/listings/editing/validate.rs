@@ -1,7 +1,7 @@
 //! What the map accepts, with messages that name the field a front end should highlight.
 
 use crate::geo::{Position, distance_km};
-use crate::listings::ListingsError;
+use crate::listings::{Field, ListingsError};
 use crate::reference::ReferenceData;
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -23,7 +23,7 @@ const COUNTRY_BOXES: [(&str, [f64; 4]); 2] = [
 /// largest Belgian municipalities are about 25 km across).
 const MAX_KM_FROM_MUNICIPALITY: f64 = 30.0;
 
-pub fn invalid<T>(field: &'static str, reason: impl Into<String>) -> Result<T, ListingsError> {
+pub fn invalid<T>(field: Field, reason: impl Into<String>) -> Result<T, ListingsError> {
     Err(ListingsError::Invalid(field, reason.into()))
 }
 
@@ -78,7 +78,7 @@ pub fn is_blank(value: &str) -> bool {
 }
 
 /// A text that must say something: spaces and invisible characters do not count.
-pub fn required(field: &'static str, value: &str) -> Result<(), ListingsError> {
+pub fn required(field: Field, value: &str) -> Result<(), ListingsError> {
     if is_blank(value) {
         return invalid(field, BLANK);
     }
@@ -114,12 +114,12 @@ pub fn tidy_name(value: &str) -> String {
 }
 
 /// A name: not blank and not too long.
-pub fn name(field: &'static str, value: &str) -> Result<(), ListingsError> {
+pub fn name(field: Field, value: &str) -> Result<(), ListingsError> {
     required(field, value)?;
     text(field, value, MAX_NAME_CHARS)
 }
 
-pub fn text(field: &'static str, value: &str, max_chars: usize) -> Result<(), ListingsError> {
+pub fn text(field: Field, value: &str, max_chars: usize) -> Result<(), ListingsError> {
     if value.chars().count() > max_chars {
         return invalid(field, format!("is longer than {max_chars} characters"));
     }
@@ -127,11 +127,11 @@ pub fn text(field: &'static str, value: &str, max_chars: usize) -> Result<(), Li
 }
 
 /// An optional text where the empty string means "none".
-pub fn optional_text(field: &'static str, value: Option<&str>, max_chars: usize) -> Result<(), ListingsError> {
+pub fn optional_text(field: Field, value: Option<&str>, max_chars: usize) -> Result<(), ListingsError> {
     value.map_or(Ok(()), |v| text(field, v, max_chars))
 }
 
-pub fn email(field: &'static str, value: Option<&str>) -> Result<(), ListingsError> {
+pub fn email(field: Field, value: Option<&str>) -> Result<(), ListingsError> {
     match value.filter(|e| !e.trim().is_empty()) {
         Some(email) if email.chars().count() > MAX_EMAIL_CHARS => invalid(
             field,
@@ -144,7 +144,7 @@ pub fn email(field: &'static str, value: Option<&str>) -> Result<(), ListingsErr
     }
 }
 
-pub fn phone(field: &'static str, value: Option<&str>) -> Result<(), ListingsError> {
+pub fn phone(field: Field, value: Option<&str>) -> Result<(), ListingsError> {
     let Some(phone) = value.filter(|p| !p.trim().is_empty()) else {
         return Ok(());
     };
@@ -163,7 +163,7 @@ pub fn phone(field: &'static str, value: Option<&str>) -> Result<(), ListingsErr
     Ok(())
 }
 
-pub fn url(field: &'static str, value: Option<&str>) -> Result<(), ListingsError> {
+pub fn url(field: Field, value: Option<&str>) -> Result<(), ListingsError> {
     match value.filter(|u| !u.trim().is_empty()) {
         Some(url) if url.chars().count() > MAX_URL_CHARS => invalid(
             field,
@@ -184,7 +184,7 @@ pub fn url(field: &'static str, value: Option<&str>) -> Result<(), ListingsError
 }
 
 /// An age in years.
-pub fn age(field: &'static str, value: Option<i32>) -> Result<(), ListingsError> {
+pub fn age(field: Field, value: Option<i32>) -> Result<(), ListingsError> {
     match value {
         Some(age) if !(0..=130).contains(&age) => invalid(field, format!("must be between 0 and 130, got {age}")),
         _ => Ok(()),
@@ -192,12 +192,13 @@ pub fn age(field: &'static str, value: Option<i32>) -> Result<(), ListingsError>
 }
 
 pub fn age_range(min: Option<i32>, max: Option<i32>) -> Result<(), ListingsError> {
-    age("ageMin", min)?;
-    age("ageMax", max)?;
+    age(Field::AgeMin, min)?;
+    age(Field::AgeMax, max)?;
     match (min, max) {
-        (Some(min), Some(max)) if min > max => {
-            invalid("ageMin", format!("must not be above ageMax ({max}), got {min}"))
-        }
+        (Some(min), Some(max)) if min > max => invalid(
+            Field::AgeMin,
+            format!("must not be above the maximum age ({max}), got {min}"),
+        ),
         _ => Ok(()),
     }
 }
@@ -212,8 +213,8 @@ pub fn coordinates(
     let (latitude, longitude) = match (latitude, longitude) {
         (None, None) => return Ok(()),
         (Some(latitude), Some(longitude)) => (latitude, longitude),
-        (Some(_), None) => return invalid("longitude", "is needed with latitude"),
-        (None, Some(_)) => return invalid("latitude", "is needed with longitude"),
+        (Some(_), None) => return invalid(Field::Longitude, "is needed with latitude"),
+        (None, Some(_)) => return invalid(Field::Latitude, "is needed with longitude"),
     };
     let inside = |[south, north, west, east]: [f64; 4]| {
         (south..=north).contains(&latitude) && (west..=east).contains(&longitude)
@@ -221,7 +222,7 @@ pub fn coordinates(
     if !COUNTRY_BOXES.iter().any(|(_, area)| inside(*area)) {
         let countries = COUNTRY_BOXES.map(|(name, _)| name).join(" or ");
         return invalid(
-            "latitude",
+            Field::Latitude,
             format!(
                 "and longitude ({latitude}, {longitude}) are outside {countries}; give decimal degrees, latitude first (Aalst is 50.94, 4.04)"
             ),
@@ -234,7 +235,7 @@ pub fn coordinates(
         );
         if km > MAX_KM_FROM_MUNICIPALITY {
             return invalid(
-                "latitude",
+                Field::Latitude,
                 format!(
                     "and longitude ({latitude}, {longitude}) lie {km:.0} km from {}; check the position or the municipality",
                     municipality.name_nl
@@ -255,11 +256,14 @@ pub fn kbo_number(value: Option<&str>) -> Result<(), ListingsError> {
     let digits: String = number.chars().filter(char::is_ascii_digit).collect();
     let allowed = number.chars().all(|c| c.is_ascii_digit() || " .".contains(c));
     if number.chars().count() > 20 {
-        return invalid("kboNumber", "is longer than an enterprise number such as 0207.437.468");
+        return invalid(
+            Field::KboNumber,
+            "is longer than an enterprise number such as 0207.437.468",
+        );
     }
     if !(allowed && digits.len() == 10 && digits.starts_with(['0', '1'])) {
         return invalid(
-            "kboNumber",
+            Field::KboNumber,
             format!("`{number}` is not an enterprise number such as 0207.437.468 (ten digits, starting with 0 or 1)"),
         );
     }
@@ -267,7 +271,7 @@ pub fn kbo_number(value: Option<&str>) -> Result<(), ListingsError> {
     let (base, check): (u64, u64) = (base.parse().unwrap_or_default(), check.parse().unwrap_or_default());
     if base == 0 || 97 - base % 97 != check {
         return invalid(
-            "kboNumber",
+            Field::KboNumber,
             format!(
                 "`{number}` is not a valid enterprise number: its last two digits do not match the first eight; check it in the KBO public search"
             ),
@@ -311,7 +315,7 @@ mod tests {
             "\u{e0001}\u{e0041}",
         ] {
             assert!(is_blank(blank), "{blank:?}");
-            assert!(name("name", blank).is_err(), "{blank:?}");
+            assert!(name(Field::Name, blank).is_err(), "{blank:?}");
         }
         // Persian writes the zero-width non-joiner inside words; an emoji joins with ZWJ.
         for shown in ["می\u{200c}خواهم", "👨\u{200d}👩\u{200d}👧", "OCMW", "❤\u{fe0f}"] {
@@ -331,20 +335,20 @@ mod tests {
     #[test]
     fn addresses_have_a_sane_length() {
         let long = format!("https://example.org/{}", "a".repeat(5_000));
-        assert!(url("url", Some(&long)).is_err());
-        assert!(url("url", Some(&format!("https://example.org/{}", "a".repeat(1_900)))).is_ok());
+        assert!(url(Field::Url, Some(&long)).is_err());
+        assert!(url(Field::Url, Some(&format!("https://example.org/{}", "a".repeat(1_900)))).is_ok());
         let email_address = format!("{}@example.org", "a".repeat(250));
         assert!(
-            matches!(email("email", Some(&email_address)), Err(ListingsError::Invalid(_, why)) if !why.contains("aaaa"))
+            matches!(email(Field::Email, Some(&email_address)), Err(ListingsError::Invalid(_, why)) if !why.contains("aaaa"))
         );
-        assert!(phone("phone", Some(&format!("+32 53{}00 00 10", " ".repeat(40)))).is_err());
+        assert!(phone(Field::Phone, Some(&format!("+32 53{}00 00 10", " ".repeat(40)))).is_err());
     }
 
     #[test]
     fn urls_need_a_scheme_and_no_spaces() {
-        assert!(url("url", Some("https://www.ocmw-aalst.be")).is_ok());
-        assert!(url("url", Some("www.ocmw-aalst.be")).is_err());
-        assert!(url("url", Some("https://ocmw aalst.be")).is_err());
-        assert!(url("url", Some("")).is_ok());
+        assert!(url(Field::Url, Some("https://www.ocmw-aalst.be")).is_ok());
+        assert!(url(Field::Url, Some("www.ocmw-aalst.be")).is_err());
+        assert!(url(Field::Url, Some("https://ocmw aalst.be")).is_err());
+        assert!(url(Field::Url, Some("")).is_ok());
     }
 }
