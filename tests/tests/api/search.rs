@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use entity::enums::{ChangedResource, ServiceStatus};
 use entity::service;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, spawn_app};
@@ -498,7 +498,7 @@ async fn bad_input_is_a_clear_user_error() {
 async fn change_service(app: &TestApp, key: &str, change: impl FnOnce(&mut service::ActiveModel)) {
     let db = app.connect().await;
     let id = seed::demo_id("service", key);
-    let txn = db.begin().await.unwrap();
+    let txn = api::db::begin_write(&db).await.unwrap();
     let mut active: service::ActiveModel = service::Entity::find_by_id(id.clone())
         .one(&txn)
         .await
@@ -589,7 +589,7 @@ async fn a_change_committed_out_of_order_is_not_missed() {
         (late, newest + 1, "Fietslessen later"),
     ] {
         let service_id = seed::demo_id("service", key);
-        let txn = db.begin().await.unwrap();
+        let txn = api::db::begin_write(&db).await.unwrap();
         let mut active: service::ActiveModel = service::Entity::find_by_id(service_id.clone())
             .one(&txn)
             .await
