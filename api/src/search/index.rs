@@ -28,7 +28,7 @@ const WRITER_MEMORY: usize = 128 * 1024 * 1024;
 /// How long to wait for a stopping server to release the index.
 const LOCK_PATIENCE: Duration = Duration::from_secs(5);
 /// How often a replica looks at the change log when nobody nudges it.
-pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(250);
+const FOLLOW_INTERVAL: Duration = Duration::from_millis(250);
 /// The least time between two commits of a replica under a stream of writes. Every commit is
 /// a new segment and a merge; committing each write on its own (dozens a second in the soak)
 /// left merges behind and grew the heap.
@@ -258,8 +258,10 @@ impl SearchIndex {
     }
 }
 
-/// Follows the change log until the index is dropped (when its server stops).
-pub fn follow(search: &Arc<SearchIndex>, db: DatabaseConnection) {
+/// Follows the change log until the index is dropped or the returned task is aborted (as a
+/// stopping server does before its last catch-up). Aborting is safe at any await: a round
+/// touches the writer only after its last await.
+pub fn follow(search: &Arc<SearchIndex>, db: DatabaseConnection) -> tokio::task::JoinHandle<()> {
     let weak: Weak<SearchIndex> = Arc::downgrade(search);
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(FOLLOW_INTERVAL);
@@ -277,7 +279,7 @@ pub fn follow(search: &Arc<SearchIndex>, db: DatabaseConnection) {
                 Err(error) => tracing::warn!(%error, "search index could not follow the change log; retrying"),
             }
         }
-    });
+    })
 }
 
 /// The index's one writer. A server that is stopping in this process may still hold it for a

@@ -13,7 +13,7 @@ mod rank;
 mod types;
 
 pub use change_log::{prune as prune_change_log, record};
-pub use index::{BuildReport, FOLLOW_INTERVAL, SearchIndex, follow};
+pub use index::{BuildReport, SearchIndex, follow};
 pub use query::{FamilyPlace, Near, SearchRequest, locate_family};
 pub use types::SearchQuery;
 

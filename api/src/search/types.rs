@@ -138,7 +138,7 @@ impl ServiceSearchEdge {
         let Some(origin) = self.origin else {
             return Ok(None);
         };
-        let locations = crate::error::request_data::<DataLoader<MapLoader>>(ctx)?
+        let locations = crate::error::context_data::<DataLoader<MapLoader>>(ctx)?
             .load_one(LocationsOfService(self.service.id.clone()))
             .await
             .map_err(loader_error)?

@@ -127,8 +127,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Loads reference data, opens (or builds) the search index in `index_dir` and starts
-    /// it following the change log, starts the referral jobs, and builds the schema over an
+    /// Loads reference data, opens (or builds) the search index in `index_dir`, starts the
+    /// referral jobs, and builds the schema over an
     /// already prepared database.
     pub async fn new(
         db: DatabaseConnection,
@@ -138,7 +138,6 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let reference = Arc::new(ReferenceData::load(&db).await?);
         let search = SearchIndex::open(index_dir, &db, reference.clone(), false).await?;
-        search::follow(&search, db.clone());
         let feed = ReferralFeed::default();
         referrals::jobs::spawn(
             db.clone(),
@@ -326,6 +325,7 @@ pub async fn start_with_limits(
     let grace = limits.shutdown_grace;
     let state = AppState::new(db.clone(), index_dir, referrals, limits).await?;
     let search = state.search.clone();
+    let follower = search::follow(&search, db.clone());
     let listener = TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
     let task = tokio::spawn(async move {
@@ -352,7 +352,10 @@ pub async fn start_with_limits(
             () = overdue => tracing::warn!("stopped waiting for open connections after {grace:?}"),
         }
         // Writes of the last requests are in the change log; the index takes them now, so a
-        // restart finds it current.
+        // restart finds it current. The follower stops first: when the server has stopped,
+        // nothing of it reads the database any more.
+        follower.abort();
+        let _ = follower.await;
         match search.catch_up(&db).await {
             Ok(_) => tracing::info!("search index committed"),
             Err(error) => {
