@@ -416,9 +416,10 @@ impl axum::response::IntoResponse for HsdsError {
     }
 }
 
-/// Data the request pipeline gives every request (the viewer, the client's address, the
-/// DataLoader). Missing only through a bug, which is then an `INTERNAL` error, not a panic.
-pub fn request_data<'a, T: std::any::Any + Send + Sync>(ctx: &async_graphql::Context<'a>) -> ApiResult<&'a T> {
+/// Data a resolver reads: the schema's (database, index, keyring) or what the request
+/// pipeline gives every request (viewer, client address, DataLoader). Missing only through a
+/// bug, which is then an `INTERNAL` error, not a panic.
+pub fn context_data<'a, T: std::any::Any + Send + Sync>(ctx: &async_graphql::Context<'a>) -> ApiResult<&'a T> {
     ctx.data::<T>().map_err(|_| {
         ApiError::new(
             Reason::Internal,

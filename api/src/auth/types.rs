@@ -71,7 +71,7 @@ pub struct AuthQuery;
 impl AuthQuery {
     /// The account behind the request's bearer token; null when anonymous.
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<Option<Me>> {
-        Ok(match crate::error::request_data::<Viewer>(ctx)? {
+        Ok(match crate::error::context_data::<Viewer>(ctx)? {
             Viewer::Account(signed_in) => Some(Me(signed_in.clone())),
             Viewer::Anonymous => None,
         })
@@ -95,7 +95,7 @@ impl AuthMutation {
     /// Revokes the token this request carries.
     async fn logout(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        super::logout(db, crate::error::request_data::<Viewer>(ctx)?).await?;
+        super::logout(db, crate::error::context_data::<Viewer>(ctx)?).await?;
         Ok(true)
     }
 }

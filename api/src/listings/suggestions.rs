@@ -289,7 +289,7 @@ fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
 }
 
 fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
-    crate::error::request_data::<Viewer>(ctx)
+    crate::error::context_data::<Viewer>(ctx)
 }
 
 /// Where a suggestion stands.
@@ -381,7 +381,7 @@ impl SuggestionsMutation {
     async fn suggest_change(&self, ctx: &Context<'_>, service_id: ID, message: String) -> ApiResult<Suggestion> {
         let key = relay::key_of(NodeKind::Service, &service_id)?;
         let limiter = ctx.data_unchecked::<Arc<SuggestionLimiter>>();
-        let ClientAddress(client) = *crate::error::request_data::<ClientAddress>(ctx)?;
+        let ClientAddress(client) = *crate::error::context_data::<ClientAddress>(ctx)?;
         let suggested = suggest_change(db(ctx), limiter, client, viewer(ctx)?, &key, &message).await?;
         Ok(Suggestion(suggested))
     }

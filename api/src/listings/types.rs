@@ -22,7 +22,7 @@ use crate::reference::{Lang, Language, LifeDomain, Municipality, ReferenceData};
 use crate::relay::{self, NodeKind, Page, PageRequest};
 
 fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<MapLoader>> {
-    crate::error::request_data::<DataLoader<MapLoader>>(ctx)
+    crate::error::context_data::<DataLoader<MapLoader>>(ctx)
 }
 
 fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
@@ -644,7 +644,7 @@ impl ListingsQuery {
                 ));
             }
         };
-        let viewer = crate::error::request_data::<crate::auth::Viewer>(ctx)?;
+        let viewer = crate::error::context_data::<crate::auth::Viewer>(ctx)?;
         let entries = super::audit_log(db(ctx), reference(ctx), viewer, resource, &key).await?;
         Ok(relay::page_of_slice(
             page,
@@ -663,7 +663,7 @@ impl ListingsQuery {
         after: Option<String>,
     ) -> ApiResult<Page<Service>> {
         let page = PageRequest::new(first, after.as_deref())?;
-        let viewer = crate::error::request_data::<crate::auth::Viewer>(ctx)?;
+        let viewer = crate::error::context_data::<crate::auth::Viewer>(ctx)?;
         let stale = super::stale_services(db(ctx), reference(ctx), viewer, municipality_code.trim()).await?;
         Ok(relay::page_of_slice(page, stale.into_iter().map(Service).collect()))
     }

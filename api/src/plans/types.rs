@@ -31,7 +31,7 @@ fn keyring<'a>(ctx: &Context<'a>) -> &'a Keyring {
 }
 
 fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
-    crate::error::request_data::<Viewer>(ctx)
+    crate::error::context_data::<Viewer>(ctx)
 }
 
 fn domains(ctx: &Context<'_>, codes: &[String]) -> Vec<LifeDomain> {
@@ -590,7 +590,7 @@ impl PlansQuery {
         let gaps = super::gaps(
             db(ctx),
             reference(ctx),
-            ctx.data_unchecked::<Arc<SearchIndex>>(),
+            crate::error::context_data::<Arc<SearchIndex>>(ctx)?,
             viewer(ctx)?,
             &plan_id,
         )

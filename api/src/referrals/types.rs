@@ -29,7 +29,7 @@ fn keyring<'a>(ctx: &Context<'a>) -> &'a Keyring {
 }
 
 fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
-    crate::error::request_data::<Viewer>(ctx)
+    crate::error::context_data::<Viewer>(ctx)
 }
 
 fn feed<'a>(ctx: &Context<'a>) -> &'a ReferralFeed {

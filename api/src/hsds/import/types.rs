@@ -108,10 +108,10 @@ impl HsdsMutation {
         taxonomy_map: Option<String>,
     ) -> ApiResult<HsdsImportReport> {
         let report = super::import_documents(
-            ctx.data_unchecked::<DatabaseConnection>(),
+            crate::error::context_data::<DatabaseConnection>(ctx)?,
             reference(ctx),
-            ctx.data_unchecked::<Arc<SearchIndex>>(),
-            crate::error::request_data::<Viewer>(ctx)?,
+            crate::error::context_data::<Arc<SearchIndex>>(ctx)?,
+            crate::error::context_data::<Viewer>(ctx)?,
             documents,
             taxonomy_map.as_deref(),
         )

@@ -22,10 +22,10 @@ use crate::search::SearchIndex;
 
 /// The viewer's writer: the mutation answers once this server's search shows its change.
 fn writer<'a>(ctx: &Context<'a>) -> ApiResult<MapWriter<'a>> {
-    let viewer = crate::error::request_data::<Viewer>(ctx)?;
-    let index: &'a SearchIndex = ctx.data_unchecked::<Arc<SearchIndex>>();
+    let viewer = crate::error::context_data::<Viewer>(ctx)?;
+    let index: &'a SearchIndex = crate::error::context_data::<Arc<SearchIndex>>(ctx)?;
     Ok(MapWriter::new(
-        ctx.data_unchecked::<DatabaseConnection>(),
+        crate::error::context_data::<DatabaseConnection>(ctx)?,
         reference(ctx),
         Author::Viewer(viewer),
         Searchable::Now(index),
