@@ -6,9 +6,8 @@ use entity::enums::{Role, TokenKind};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, spawn_app};
+use crate::harness::{PASSWORD, TestApp, spawn_app};
 
-const PASSWORD: &str = "correct horse battery";
 const LOGIN: &str =
     "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token expiresAt } }";
 const ME: &str = "{ me { email role organization { name } municipalities { code } } }";

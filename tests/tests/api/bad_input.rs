@@ -6,8 +6,7 @@ use entity::enums::Role;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
-use crate::editing::{account, service_id};
-use crate::harness::{TestApp, spawn_app};
+use crate::harness::{TestApp, account, service_id, spawn_app};
 
 /// Strings that have broken APIs before.
 fn nasty_strings() -> Vec<String> {

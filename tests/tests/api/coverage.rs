@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use entity::enums::Role;
 use serde_json::{Value, json};
 
-use crate::editing::{account, code, service_id};
-use crate::harness::{TestApp, nodes, spawn_app};
+use crate::harness::{TestApp, account, code, nodes, service_id, spawn_app};
 
 const AALST: &str = "41002";
 const COVERAGE: &str = "query($code: String!) { coverage(municipalityCode: $code) {

@@ -8,60 +8,16 @@ use entity::enums::Role;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, spawn_app};
+use crate::harness::{TestApp, account, code, service_id, spawn_app};
 
-const PASSWORD: &str = "correct horse battery";
 const SERVICE: &str = "ocmw-aalst-huurwaarborg";
 const READ: &str = "query($id: ID!) { service(id: $id) { name version status phone lastVerifiedAt verifiedBy } }";
 const UPDATE: &str = "mutation($id: ID!, $version: Int!, $input: ServiceInput!) {
     updateService(id: $id, version: $version, input: $input) { name version } }";
 const VERIFY: &str = "mutation($id: ID!) { verifyService(id: $id) { lastVerifiedAt verifiedBy version } }";
 
-pub(crate) fn service_id(key: &str) -> String {
-    api::relay::global_id(api::relay::NodeKind::Service, &seed::demo_id("service", key)).0
-}
-
-/// Creates an account and logs it in; returns its token.
-pub(crate) async fn account(
-    app: &TestApp,
-    email: &str,
-    role: Role,
-    municipality: Option<&str>,
-    organization: Option<&str>,
-) -> String {
-    let db = app.connect().await;
-    let reference = api::reference::ReferenceData::load(&db).await.unwrap();
-    api::auth::create_account(
-        &db,
-        &reference,
-        api::auth::NewAccount {
-            email: email.to_owned(),
-            password: PASSWORD.to_owned(),
-            role,
-            municipalities: municipality.into_iter().map(str::to_owned).collect(),
-            organization_id: organization.map(|key| seed::demo_id("organization", key)),
-        },
-    )
-    .await
-    .unwrap();
-    let login = app
-        .graphql(
-            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
-            json!({ "e": email, "p": PASSWORD }),
-        )
-        .await;
-    login["data"]["login"]["token"].as_str().unwrap().to_owned()
-}
-
 async fn current(app: &TestApp) -> Value {
     app.data(READ, json!({ "id": service_id(SERVICE) })).await["service"].clone()
-}
-
-pub(crate) fn code(response: &Value) -> String {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("<none>")
-        .to_owned()
 }
 
 /// The viewers of the authorization matrix, by label, and their tokens.

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use entity::enums::Role;
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -358,4 +359,50 @@ pub async fn operate(socket: &mut Socket, id: &str, query: &str, variables: Valu
         assert_eq!(complete, json!({ "type": "complete", "id": id }));
     }
     answer
+}
+
+/// The password of every account the tests create.
+pub const PASSWORD: &str = "correct horse battery";
+
+pub fn service_id(key: &str) -> String {
+    api::relay::global_id(api::relay::NodeKind::Service, &seed::demo_id("service", key)).0
+}
+
+/// Creates an account and logs it in; returns its token.
+pub async fn account(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+    municipality: Option<&str>,
+    organization: Option<&str>,
+) -> String {
+    let db = app.connect().await;
+    let reference = api::reference::ReferenceData::load(&db).await.unwrap();
+    api::auth::create_account(
+        &db,
+        &reference,
+        api::auth::NewAccount {
+            email: email.to_owned(),
+            password: PASSWORD.to_owned(),
+            role,
+            municipalities: municipality.into_iter().map(str::to_owned).collect(),
+            organization_id: organization.map(|key| seed::demo_id("organization", key)),
+        },
+    )
+    .await
+    .unwrap();
+    let login = app
+        .graphql(
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+            json!({ "e": email, "p": PASSWORD }),
+        )
+        .await;
+    login["data"]["login"]["token"].as_str().unwrap().to_owned()
+}
+
+pub fn code(response: &Value) -> String {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+        .to_owned()
 }

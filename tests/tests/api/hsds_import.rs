@@ -14,8 +14,7 @@ use entity::{
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::editing::{account, code};
-use crate::harness::{TestApp, spawn_app};
+use crate::harness::{TestApp, account, code, spawn_app};
 
 const ORGANIZATION: &str = "b1e2c3d4-0000-4000-8000-000000000001";
 const LOCATION: &str = "b1e2c3d4-0000-4000-8000-000000000010";

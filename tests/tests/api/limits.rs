@@ -5,8 +5,7 @@ use serde_json::{Value, json};
 
 use api::server::Limits;
 
-use crate::editing::service_id;
-use crate::harness::{TestApp, spawn_app, spawn_app_limited};
+use crate::harness::{TestApp, service_id, spawn_app, spawn_app_limited};
 
 fn first_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
@@ -109,7 +108,7 @@ async fn a_client_sending_too_many_requests_is_slowed_down_and_others_are_not() 
     assert!(body["errors"][0]["extensions"]["retryAfterSeconds"].as_u64().unwrap() >= 1);
 
     // A token is a client of its own.
-    let token = crate::editing::account(&app, "r@x.org", entity::enums::Role::Referrer, None, Some("ocmw-aalst")).await;
+    let token = crate::harness::account(&app, "r@x.org", entity::enums::Role::Referrer, None, Some("ocmw-aalst")).await;
     let me = app.graphql_as(Some(&token), "{ me { email } }", json!({})).await;
     assert_eq!(me["data"]["me"]["email"], "r@x.org", "{me}");
 }

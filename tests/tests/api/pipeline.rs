@@ -8,8 +8,7 @@ use entity::enums::Role;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
-use crate::editing::{account, service_id};
-use crate::harness::{TestApp, closed, operate, receive, send, spawn_app, spawn_app_limited};
+use crate::harness::{TestApp, account, closed, operate, receive, send, service_id, spawn_app, spawn_app_limited};
 
 const SUGGEST: &str =
     "mutation($id: ID!) { suggestChange(serviceId: $id, message: \"Het nummer werkt niet\") { status } }";

@@ -7,8 +7,7 @@ use entity::enums::Role;
 use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, Statement};
 use serde_json::{Value, json};
 
-use crate::editing::{account, code, service_id};
-use crate::harness::{TestApp, nodes, spawn_app};
+use crate::harness::{TestApp, account, code, nodes, service_id, spawn_app};
 
 const LABEL: &str = "gezin 2026-14";
 

@@ -12,8 +12,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::editing::{account, code, service_id};
-use crate::harness::{TestApp, spawn_app};
+use crate::harness::{TestApp, account, code, service_id, spawn_app};
 
 const SERVICE: &str = "ocmw-aalst-huurwaarborg";
 const NEED: &str = "Gezin van vier zoekt dringend een huurwoning; de huurwaarborg is het probleem.";

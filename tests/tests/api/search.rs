@@ -735,7 +735,7 @@ async fn a_replica_started_after_the_writes_finds_them() {
 #[tokio::test]
 async fn a_save_is_searchable_when_the_mutation_returns() {
     let app = spawn_app().await;
-    let token = crate::editing::account(
+    let token = crate::harness::account(
         &app,
         "editor@aalst.example",
         entity::enums::Role::MunicipalityEditor,

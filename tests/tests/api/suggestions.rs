@@ -10,8 +10,7 @@ use entity::{account, suggestion};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::editing::{account, code, service_id};
-use crate::harness::{TestApp, nodes, spawn_app};
+use crate::harness::{TestApp, account, code, nodes, service_id, spawn_app};
 
 const AALST_SERVICE: &str = "ocmw-aalst-huurwaarborg";
 const AFFLIGEM_SERVICE: &str = "ocmw-affligem-leefloon";
