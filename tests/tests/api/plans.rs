@@ -7,7 +7,7 @@ use entity::enums::Role;
 use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, Statement};
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, account, code, nodes, service_id, spawn_app};
+use crate::harness::{TestApp, account, code, nodes, operate, service_id, spawn_app};
 
 const LABEL: &str = "gezin 2026-14";
 
@@ -603,7 +603,15 @@ async fn strangers_admins_and_municipality_editors_get_not_found_on_every_plan_q
         ("the municipality's editor", Some(cast.aalst.as_str())),
         ("anonymous", None),
     ] {
+        // The same refusal over a WebSocket.
+        let mut socket = app.websocket_ready(token).await;
         for (name, query, id, variables) in &operations {
+            let over_ws = operate(&mut socket, name, query, variables(id)).await;
+            assert_eq!(over_ws["type"], "error", "{who}, {name} over WebSocket: {over_ws:#}");
+            assert_eq!(
+                over_ws["payload"][0]["extensions"]["code"], "NOT_FOUND",
+                "{who}, {name} over WebSocket: {over_ws:#}"
+            );
             let response = app.graphql_as(token, query, variables(id)).await;
             assert_eq!(code(&response), "NOT_FOUND", "{who}, {name}: {response:#}");
             let message = response["errors"][0]["message"].as_str().unwrap().replace(*id, "");
