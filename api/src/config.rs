@@ -30,6 +30,9 @@ pub struct Config {
     pub previous_encryption_keys: Vec<String>,
     /// Days after a referral closes before its personal fields are erased.
     pub referral_retention_days: u32,
+    /// Days after a support plan closes before its content is erased (at once when the
+    /// family withdrew its consent).
+    pub plan_retention_days: u32,
     /// Days the change log keeps its rows; a replica down for longer rebuilds its index.
     pub change_log_retention_days: u32,
     /// Largest GraphQL request body accepted, in bytes (`importHsds` takes up to 5 MB).
@@ -110,6 +113,7 @@ impl Default for Config {
             encryption_key: None,
             previous_encryption_keys: Vec::new(),
             referral_retention_days: 180,
+            plan_retention_days: 180,
             change_log_retention_days: 7,
             max_body_bytes: 6 * 1024 * 1024,
             max_batch: 10,
@@ -156,6 +160,7 @@ impl Config {
                 "encryption_key",
                 "previous_encryption_keys",
                 "referral_retention_days",
+                "plan_retention_days",
                 "change_log_retention_days",
                 "max_body_bytes",
                 "max_batch",

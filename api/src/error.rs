@@ -108,6 +108,8 @@ reasons! {
     LoginRequired = "LOGIN_REQUIRED", Unauthenticated, UNAUTHORIZED;
     /// Five login attempts a minute per email.
     TooManyLoginAttempts = "TOO_MANY_LOGIN_ATTEMPTS", RateLimited, TOO_MANY_REQUESTS;
+    /// Ten family access-code attempts a minute per client address.
+    TooManyCodeAttempts = "TOO_MANY_CODE_ATTEMPTS", RateLimited, TOO_MANY_REQUESTS;
     /// Five suggestions per ten minutes per client address.
     TooManySuggestions = "TOO_MANY_SUGGESTIONS", RateLimited, TOO_MANY_REQUESTS;
     /// The viewer's role does not allow it.
@@ -152,6 +154,8 @@ reasons! {
     StaleVersion = "STALE_VERSION", Conflict, CONFLICT;
     /// A suggestion that was already accepted or rejected.
     AlreadyResolved = "ALREADY_RESOLVED", Conflict, CONFLICT;
+    /// A closed support plan takes no changes.
+    PlanClosed = "PLAN_CLOSED", Conflict, CONFLICT;
     /// A referral changed state while it was being answered.
     ConcurrentChange = "CONCURRENT_CHANGE", Conflict, CONFLICT;
     /// The server could not answer; details are in its log.
@@ -362,6 +366,7 @@ impl From<ReferralsError> for ApiError {
             ReferralsError::Forbidden(_) => Reason::NotAllowed,
             ReferralsError::Invalid(field, _) => return ApiError::invalid(field, error.to_string()),
             ReferralsError::Conflict => Reason::ConcurrentChange,
+            ReferralsError::Plans(e) => return (*e).into(),
             ReferralsError::Crypto(_) | ReferralsError::Database(_) => Reason::Internal,
         };
         ApiError::new(reason, error.to_string())
@@ -375,8 +380,14 @@ impl From<PlansError> for ApiError {
             PlansError::Reference(e) => return e.into(),
             PlansError::Page(e) => return e.into(),
             PlansError::Search(e) => return e.into(),
-            PlansError::NotFound(..) | PlansError::UnknownOrganization(_) => Reason::NotFound,
+            PlansError::NotFound(..) | PlansError::UnknownOrganization(_) | PlansError::UnknownFamilyCode => {
+                Reason::NotFound
+            }
             PlansError::Forbidden(_) => Reason::NotAllowed,
+            PlansError::Closed => Reason::PlanClosed,
+            PlansError::TooManyAttempts(seconds) => {
+                return ApiError::rate_limited(Reason::TooManyCodeAttempts, error.to_string(), seconds);
+            }
             PlansError::Invalid(field, _) => return ApiError::invalid(field, error.to_string()),
             PlansError::Crypto(_) | PlansError::Database(_) => Reason::Internal,
         };

@@ -15,7 +15,7 @@ use crate::listings::{
     SuggestionsMutation, SuggestionsQuery,
 };
 use crate::metrics::{Metrics, MetricsExtension};
-use crate::plans::types::{PlansMutation, PlansQuery};
+use crate::plans::types::{PlansMutation, PlansQuery, PlansSubscription};
 use crate::reference::{Language, LifeDomain, Municipality, ReferenceData, ReferenceQuery};
 use crate::referrals::types::{ReferralSubscription, ReferralsMutation, ReferralsQuery};
 use crate::referrals::{Keyring, ReferralFeed};
@@ -49,7 +49,7 @@ pub struct Mutation(
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(ReferralSubscription);
+pub struct Subscription(ReferralSubscription, PlansSubscription);
 
 /// Anything with a global id.
 #[derive(Interface)]
@@ -115,6 +115,8 @@ pub fn build_schema(
         .data(feed)
         .data(Arc::new(LoginLimiter::default()))
         .data(Arc::new(SuggestionLimiter::default()))
+        .data(Arc::new(crate::plans::FamilyLimiter::default()))
+        .data(crate::plans::PlanFeed::default())
         .finish()
 }
 

@@ -74,7 +74,8 @@ enum Command {
     /// Print a new random encryption key for SOCIALMAP_ENCRYPTION_KEY.
     GenerateKey,
     /// Erase the personal fields of referrals closed longer than referral_retention_days
-    /// ago (serve does this daily).
+    /// ago, and the content of support plans closed longer than plan_retention_days ago
+    /// (serve does this daily).
     Purge,
 }
 
@@ -171,12 +172,18 @@ async fn main() -> anyhow::Result<()> {
         Command::Purge => {
             let db = api::db::connect(&config).await?;
             api::db::migrate(&db).await?;
-            let erased =
-                api::referrals::jobs::erase_closed(&db, chrono::Utc::now(), config.referral_retention_days).await?;
+            let now = chrono::Utc::now();
+            let erased = api::referrals::jobs::erase_closed(&db, now, config.referral_retention_days).await?;
             tracing::info!(
                 erased,
                 retention_days = config.referral_retention_days,
                 "erased the personal fields of closed referrals"
+            );
+            let erased = api::plans::erase_closed(&db, now, config.plan_retention_days).await?;
+            tracing::info!(
+                erased,
+                retention_days = config.plan_retention_days,
+                "erased the content of closed support plans"
             );
         }
         Command::Migrate => {

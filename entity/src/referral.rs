@@ -45,6 +45,10 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The support-plan step this referral carries out, if any.
+    pub plan_step_id: Option<String>,
+    /// The declined referral this one forwards to another service.
+    pub forwarded_from_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,26 @@
 //! a circle of organizations. It holds no names: the label the coordinator chose is a
 //! ciphertext (`api::referrals::crypto`), like every free text hanging off the plan.
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Why the coordinator closed a plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "SCREAMING_SNAKE_CASE"
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CloseReason {
+    /// The family reached its goals and manages on its own.
+    GoalsReached,
+    /// The family moved where no organization took the plan over.
+    FamilyMoved,
+    /// The family no longer wants the plan: its content is erased at once.
+    ConsentWithdrawn,
+    /// Support ended for another reason.
+    Other,
+}
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "support_plan")]
@@ -26,6 +46,14 @@ pub struct Model {
     pub consent_given_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Closed plans are read-only; their personal content is erased after the retention time.
+    pub closed_at: Option<DateTimeUtc>,
+    pub close_reason: Option<CloseReason>,
+    /// When the label, household, languages and every free text were erased.
+    pub erased_at: Option<DateTimeUtc>,
+    /// SHA-256 of the family's access code, while one is valid.
+    pub family_code_hash: Option<String>,
+    pub family_code_issued_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -43,6 +43,8 @@ pub struct Model {
     pub owner_organization_id: Option<String>,
     pub due_by: Option<Date>,
     pub status: StepStatus,
+    /// The network meeting that decided it, if one did.
+    pub meeting_id: Option<String>,
     pub created_by: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

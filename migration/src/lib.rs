@@ -12,6 +12,7 @@ mod m20261123_000006_suggestions;
 mod m20261123_000007_referrals;
 mod m20261123_000008_referral_boxes;
 mod m20261201_000009_support_plans;
+mod m20261202_000010_plan_lifecycle;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_referrals::Migration),
             Box::new(m20261123_000008_referral_boxes::Migration),
             Box::new(m20261201_000009_support_plans::Migration),
+            Box::new(m20261202_000010_plan_lifecycle::Migration),
         ]
     }
 }

@@ -81,7 +81,31 @@ pub struct SignedIn {
     pub token_id: String,
 }
 
+/// Whose statistics a viewer reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatisticsScope {
+    /// Every municipality: an admin who named none.
+    All,
+    Only(Vec<String>),
+}
+
 impl Viewer {
+    /// The municipalities whose statistics the viewer may read, narrowed to `asked`: admins
+    /// any, municipality editors their own. `None` for anyone else, or an editor asking for
+    /// another municipality.
+    pub fn statistics_scope(&self, asked: Option<&str>) -> Result<Option<StatisticsScope>, AuthError> {
+        let signed_in = self.signed_in()?;
+        Ok(match (signed_in.account.role, asked) {
+            (Role::Admin, None) => Some(StatisticsScope::All),
+            (Role::Admin, Some(code)) => Some(StatisticsScope::Only(vec![code.to_owned()])),
+            (Role::MunicipalityEditor, None) => Some(StatisticsScope::Only(signed_in.municipalities.clone())),
+            (Role::MunicipalityEditor, Some(code)) if signed_in.municipalities.iter().any(|m| m == code) => {
+                Some(StatisticsScope::Only(vec![code.to_owned()]))
+            }
+            _ => None,
+        })
+    }
+
     pub fn signed_in(&self) -> Result<&SignedIn, AuthError> {
         match self {
             Viewer::Account(signed_in) => Ok(signed_in),
@@ -223,7 +247,7 @@ pub async fn issue_token(
     Ok((token, expires_at))
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -65,7 +65,7 @@ impl SuggestionLimiter {
 
 /// The key a client is limited under. An IPv6 client usually holds a whole /64 and can send
 /// from any address in it, so the /64 counts as one client; an IPv4-mapped address is IPv4.
-fn client_key(address: IpAddr) -> IpAddr {
+pub(crate) fn client_key(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),

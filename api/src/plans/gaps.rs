@@ -1,14 +1,15 @@
-//! Where the map and the plan meet: the domains with a goal or a "missing" note and nobody
+//! Where the map and the plan meet: the domains with an open goal or a "missing" note and nobody
 //! helping, and for each the services that cover the family's municipality and speak its
 //! languages (staff or interpreter), ranked by the search module as `searchServices` ranks.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use entity::support_plan_goal::GoalStatus;
 use entity::{service, support_plan_actor, support_plan_domain_note, support_plan_goal};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use super::{PLAN, PlansError, access, helps, log_read};
+use super::{Intent, PLAN, PlansError, access, helps, log_read};
 use crate::auth::Viewer;
 use crate::reference::ReferenceData;
 use crate::relay::PageRequest;
@@ -34,6 +35,27 @@ pub struct Gap {
     pub services: Vec<service::Model>,
 }
 
+/// Why `domain` is a gap, if it is: an open goal or a "missing" note there, and no actor who
+/// helps. `notes` are those with something missing.
+pub(super) fn gap_reason(
+    domain: &str,
+    goals: &[support_plan_goal::Model],
+    notes: &[support_plan_domain_note::Model],
+    actors: &[support_plan_actor::Model],
+    on_map: &[service::Model],
+) -> Option<GapReason> {
+    if actors.iter().any(|a| a.domain == domain && helps(a, on_map)) {
+        return None;
+    }
+    if goals.iter().any(|g| g.domain == domain && g.status == GoalStatus::Open) {
+        Some(GapReason::GoalWithoutActor)
+    } else if notes.iter().any(|n| n.domain == domain && n.missing.is_some()) {
+        Some(GapReason::MissingWithoutActor)
+    } else {
+        None
+    }
+}
+
 /// The gaps in the domains the viewer sees, in the order of the life domains. A read of the
 /// plan, and logged as one.
 pub async fn gaps(
@@ -43,7 +65,7 @@ pub async fn gaps(
     viewer: &Viewer,
     plan_id: &str,
 ) -> Result<Vec<Gap>, PlansError> {
-    let (plan, access) = access(db, viewer, plan_id, PLAN, plan_id).await?;
+    let (plan, access) = access(db, viewer, plan_id, Intent::Read, PLAN, plan_id).await?;
     log_read(db, plan_id, &access).await?;
     let goals = support_plan_goal::Entity::find()
         .filter(support_plan_goal::Column::PlanId.eq(plan_id))
@@ -68,14 +90,7 @@ pub async fn gaps(
     let mut found = Vec::new();
     for domain in reference.top_domains().filter(|d| access.sees(&d.code)) {
         let code = domain.code.as_str();
-        if actors.iter().any(|a| a.domain == code && helps(a, &on_map)) {
-            continue;
-        }
-        let reason = if goals.iter().any(|g| g.domain == code) {
-            GapReason::GoalWithoutActor
-        } else if notes.iter().any(|n| n.domain == code) {
-            GapReason::MissingWithoutActor
-        } else {
+        let Some(reason) = gap_reason(code, &goals, &notes, &actors, &on_map) else {
             continue;
         };
         let request = SearchRequest {

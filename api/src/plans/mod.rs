@@ -8,23 +8,36 @@
 //!
 //! Plain async functions over the database connection; `types` puts GraphQL on top.
 
+mod family;
 mod gaps;
+mod lifecycle;
+pub mod live;
+mod meetings;
+mod statistics;
+mod transfer;
 pub(crate) mod types;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{Role, ServiceStatus};
+use entity::support_plan_goal::GoalStatus;
 use entity::support_plan_member::MemberStatus;
 use entity::support_plan_step::{StepOwner, StepStatus};
 use entity::{
-    organization, service, support_plan, support_plan_access, support_plan_actor, support_plan_domain_note,
-    support_plan_goal, support_plan_member, support_plan_step, support_plan_step_event,
+    organization, referral, service, support_plan, support_plan_access, support_plan_actor, support_plan_domain_note,
+    support_plan_goal, support_plan_goal_event, support_plan_member, support_plan_step, support_plan_step_event,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+pub use family::{FAMILY_READER, FamilyLimiter, family_view, issue_family_code, revoke_family_code};
 pub use gaps::{Gap, GapReason, gaps};
+pub use lifecycle::{close_plan, erase_closed, spawn_erasure};
+pub use live::{PlanChange, PlanFeed, PlanUpdate};
+pub use meetings::{MeetingView, NewMeeting, NewMinute, meetings, record_meeting};
+pub use statistics::{DomainStatistics, PlanStatistics, statistics};
+pub use transfer::{answer_transfer, offer_transfer, transfer_follow_up, transfers, transfers_offered};
 
 use crate::auth::{AuthError, Viewer};
 use crate::listings::editing::validate::{BLANK, is_blank};
@@ -59,6 +72,14 @@ pub enum PlansError {
     Forbidden(String),
     #[error("`{0}` {1}")]
     Invalid(&'static str, String),
+    /// Wrong, revoked, replaced, or of a closed plan: the family cannot tell which.
+    #[error("this family access code opens no plan: ask the coordinator for a new one")]
+    UnknownFamilyCode,
+    #[error("the plan is closed: it can be read until its content is erased, not changed")]
+    Closed,
+    /// More family-code attempts from one client than allowed; seconds to wait.
+    #[error("too many attempts with family access codes; try again in {0} seconds")]
+    TooManyAttempts(u64),
     #[error("stored plan data could not be read: {0}")]
     Crypto(#[from] CryptoError),
     #[error("database error: {0}")]
@@ -76,6 +97,7 @@ impl From<ReferralsError> for PlansError {
             ReferralsError::Invalid(field, reason) => PlansError::Invalid(field, reason),
             ReferralsError::Reference(e) => PlansError::Reference(e),
             ReferralsError::Database(e) => PlansError::Database(e),
+            ReferralsError::Plans(e) => *e,
             other => PlansError::Database(DbErr::Custom(other.to_string())),
         }
     }
@@ -86,6 +108,7 @@ const GOAL: &str = "plan goal";
 const STEP: &str = "plan step";
 const ACTOR: &str = "plan actor";
 const INVITATION: &str = "plan invitation";
+const TRANSFER: &str = "plan transfer";
 
 /// What the coordinator records to start a plan.
 #[derive(Clone, Debug)]
@@ -195,6 +218,11 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".to_owned())
 }
 
+/// The coordinator's domains: all of them.
+fn every_domain(reference: &ReferenceData) -> String {
+    json(&reference.top_domains().map(|d| d.code.clone()).collect::<Vec<_>>())
+}
+
 fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -213,13 +241,22 @@ fn acting(viewer: &Viewer) -> Result<(String, String), PlansError> {
     }
 }
 
+/// Whether the caller reads a plan or changes it: a closed plan is read-only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Intent {
+    Read,
+    Change,
+}
+
 /// The viewer's access to plan `plan_id`, when its organization is an active member. Anyone
 /// else — anonymous, admins, municipality editors, other organizations — gets `NOT_FOUND`
 /// for the `kind` and `shown_id` they asked about, exactly as for an id that does not exist.
+/// An erased plan is not found by anyone.
 async fn access(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     plan_id: &str,
+    intent: Intent,
     kind: &'static str,
     shown_id: &str,
 ) -> Result<(support_plan::Model, Access), PlansError> {
@@ -230,6 +267,7 @@ async fn access(
     let plan = support_plan::Entity::find_by_id(plan_id)
         .one(db)
         .await?
+        .filter(|p| p.erased_at.is_none())
         .ok_or_else(not_found)?;
     let member = support_plan_member::Entity::find()
         .filter(support_plan_member::Column::PlanId.eq(plan_id))
@@ -244,6 +282,9 @@ async fn access(
         coordinator: member.coordinator,
         domains: serde_json::from_str(&member.domains).unwrap_or_default(),
     };
+    if intent == Intent::Change && plan.closed_at.is_some() {
+        return Err(PlansError::Closed);
+    }
     Ok((plan, access))
 }
 
@@ -264,6 +305,15 @@ async fn log_read(db: &impl ConnectionTrait, plan_id: &str, access: &Access) -> 
 }
 
 fn open_plan(keyring: &Keyring, plan: support_plan::Model, access: Access) -> Result<PlanView, PlansError> {
+    if plan.erased_at.is_some() {
+        return Ok(PlanView {
+            label: String::new(),
+            languages: Vec::new(),
+            children_ages: Vec::new(),
+            plan,
+            access,
+        });
+    }
     Ok(PlanView {
         label: keyring.open(&context("support_plan", &plan.id, "label"), &plan.label)?,
         languages: serde_json::from_str(&plan.languages).unwrap_or_default(),
@@ -358,6 +408,11 @@ pub async fn create_plan(
         consent_given_at: now,
         created_at: now,
         updated_at: now,
+        closed_at: None,
+        close_reason: None,
+        erased_at: None,
+        family_code_hash: None,
+        family_code_issued_at: None,
         id: id.clone(),
     };
     let coordinator = support_plan_member::Model {
@@ -365,7 +420,7 @@ pub async fn create_plan(
         plan_id: id.clone(),
         organization_id: organization.clone(),
         coordinator: true,
-        domains: json(&reference.top_domains().map(|d| d.code.clone()).collect::<Vec<_>>()),
+        domains: every_domain(reference),
         status: MemberStatus::Active,
         consent_recorded_by: account.clone(),
         consent_recorded_at: now,
@@ -399,7 +454,7 @@ pub async fn plan(
     viewer: &Viewer,
     id: &str,
 ) -> Result<PlanView, PlansError> {
-    let (plan, access) = access(db, viewer, id, PLAN, id).await?;
+    let (plan, access) = access(db, viewer, id, Intent::Read, PLAN, id).await?;
     log_read(db, &plan.id, &access).await?;
     open_plan(keyring, plan, access)
 }
@@ -418,10 +473,12 @@ pub async fn plans(
         .filter(support_plan_member::Column::Status.eq(MemberStatus::Active))
         .all(db)
         .await?;
-    let total = memberships.len() as u64;
     let ids: Vec<String> = memberships.iter().map(|m| m.plan_id.clone()).collect();
-    let found = support_plan::Entity::find()
+    let listed = support_plan::Entity::find()
         .filter(support_plan::Column::Id.is_in(ids))
+        .filter(support_plan::Column::ErasedAt.is_null());
+    let total = listed.clone().count(db).await?;
+    let found = listed
         .order_by_desc(support_plan::Column::CreatedAt)
         .order_by_asc(support_plan::Column::Id)
         .offset(page.offset as u64)
@@ -479,7 +536,7 @@ pub async fn invite_member(
     organization_id: &str,
     domains: &[String],
 ) -> Result<MemberView, PlansError> {
-    let (plan, access) = access(db, viewer, plan_id, PLAN, plan_id).await?;
+    let (plan, access) = access(db, viewer, plan_id, Intent::Change, PLAN, plan_id).await?;
     if !access.coordinator {
         return Err(PlansError::Forbidden(
             "only the coordinating organization invites members, with the family's consent".to_owned(),
@@ -608,7 +665,7 @@ pub async fn remove_member(
     plan_id: &str,
     organization_id: &str,
 ) -> Result<MemberView, PlansError> {
-    let (_, access) = access(db, viewer, plan_id, PLAN, plan_id).await?;
+    let (_, access) = access(db, viewer, plan_id, Intent::Read, PLAN, plan_id).await?;
     if !access.coordinator && access.organization != organization_id {
         return Err(PlansError::Forbidden(
             "only the coordinating organization removes other members".to_owned(),
@@ -665,7 +722,7 @@ pub async fn add_actor(
     plan_id: &str,
     new: NewActor,
 ) -> Result<ActorView, PlansError> {
-    let (_, access) = access(db, viewer, plan_id, PLAN, plan_id).await?;
+    let (_, access) = access(db, viewer, plan_id, Intent::Change, PLAN, plan_id).await?;
     let domain = top_domain(reference, "domain", &new.domain)?;
     if !access.sees(&domain) {
         return Err(forbid_domain(&domain));
@@ -738,7 +795,7 @@ pub async fn remove_actor(
         .one(db)
         .await?
         .ok_or_else(not_found)?;
-    let (_, access) = access(db, viewer, &actor.plan_id, ACTOR, id).await?;
+    let (_, access) = access(db, viewer, &actor.plan_id, Intent::Change, ACTOR, id).await?;
     if !access.sees(&actor.domain) {
         return Err(not_found());
     }
@@ -792,7 +849,7 @@ pub async fn set_domain_note(
     goes_well: Option<&str>,
     missing: Option<&str>,
 ) -> Result<DomainNoteView, PlansError> {
-    let (_, access) = access(db, viewer, plan_id, PLAN, plan_id).await?;
+    let (_, access) = access(db, viewer, plan_id, Intent::Change, PLAN, plan_id).await?;
     let domain = top_domain(reference, "domain", domain)?;
     if !access.sees(&domain) {
         return Err(forbid_domain(&domain));
@@ -873,7 +930,7 @@ pub async fn add_goal(
     plan_id: &str,
     new: NewGoal,
 ) -> Result<GoalView, PlansError> {
-    let (_, access) = access(db, viewer, plan_id, PLAN, plan_id).await?;
+    let (_, access) = access(db, viewer, plan_id, Intent::Change, PLAN, plan_id).await?;
     let domain = top_domain(reference, "domain", &new.domain)?;
     if !access.sees(&domain) {
         return Err(forbid_domain(&domain));
@@ -885,6 +942,7 @@ pub async fn add_goal(
         domain,
         text: keyring.seal(&context("support_plan_goal", &id, "text"), &text),
         due_by: new.due_by,
+        status: GoalStatus::Open,
         organization_id: access.organization,
         created_by: access.account,
         created_at: Utc::now(),
@@ -915,6 +973,110 @@ pub async fn goals(
         .collect()
 }
 
+/// A goal change, as the family and the circle decide it at a meeting.
+#[derive(Clone, Debug, Default)]
+pub struct GoalChange {
+    pub status: Option<GoalStatus>,
+    pub text: Option<String>,
+    pub due_by: Option<NaiveDate>,
+    pub note: Option<String>,
+}
+
+/// Ticks a goal off (REACHED), drops it, reopens it, rewords it or moves its term; each
+/// change is kept as an event with who and when.
+pub async fn update_goal(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    viewer: &Viewer,
+    id: &str,
+    change: GoalChange,
+) -> Result<GoalView, PlansError> {
+    let (goal, access) = goal_access(db, viewer, id, Intent::Change, GOAL, id).await?;
+    let text = change
+        .text
+        .as_deref()
+        .map(|t| required_text("text", t, MAX_TEXT_CHARS))
+        .transpose()?;
+    let note = optional_text("note", change.note.as_deref(), MAX_TEXT_CHARS)?;
+    if change.status.is_none() && text.is_none() && change.due_by.is_none() && note.is_none() {
+        return invalid("status", "or text, dueBy or note is needed: say what changed");
+    }
+    let now = Utc::now();
+    let mut updated = goal.clone();
+    if let Some(status) = change.status {
+        updated.status = status;
+    }
+    if let Some(text) = &text {
+        updated.text = keyring.seal(&context("support_plan_goal", id, "text"), text);
+    }
+    if let Some(due_by) = change.due_by {
+        updated.due_by = Some(due_by);
+    }
+    let event_id = new_id();
+    let seal = |field: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(|t| keyring.seal(&context("support_plan_goal_event", &event_id, field), t))
+    };
+    let event = support_plan_goal_event::Model {
+        id: event_id.clone(),
+        goal_id: id.to_owned(),
+        status: updated.status,
+        text: seal("text", &text),
+        due_by: change.due_by,
+        note: seal("note", &note),
+        account_id: access.account.clone(),
+        organization_id: access.organization.clone(),
+        created_at: now,
+    };
+    let txn = crate::db::begin_write(db).await?;
+    support_plan_goal::Entity::update_many()
+        .set(updated.clone().into_active_model().reset_all())
+        .filter(support_plan_goal::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    support_plan_goal_event::Entity::insert(event.into_active_model().reset_all())
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    open_goal(keyring, updated)
+}
+
+#[derive(Clone, Debug)]
+pub struct GoalEventView {
+    pub event: support_plan_goal_event::Model,
+    pub text: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The changes of a goal the caller may read, oldest first.
+pub async fn goal_events(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    goal_id: &str,
+) -> Result<Vec<GoalEventView>, PlansError> {
+    support_plan_goal_event::Entity::find()
+        .filter(support_plan_goal_event::Column::GoalId.eq(goal_id))
+        .order_by_asc(support_plan_goal_event::Column::CreatedAt)
+        .order_by_asc(support_plan_goal_event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|event| {
+            let open = |field: &str, sealed: &Option<String>| {
+                sealed
+                    .as_deref()
+                    .map(|s| keyring.open(&context("support_plan_goal_event", &event.id, field), s))
+                    .transpose()
+            };
+            Ok(GoalEventView {
+                text: open("text", &event.text)?,
+                note: open("note", &event.note)?,
+                event,
+            })
+        })
+        .collect()
+}
+
 fn open_step(keyring: &Keyring, step: support_plan_step::Model) -> Result<StepView, PlansError> {
     Ok(StepView {
         text: keyring.open(&context("support_plan_step", &step.id, "text"), &step.text)?,
@@ -928,6 +1090,7 @@ async fn goal_access(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     goal_id: &str,
+    intent: Intent,
     kind: &'static str,
     shown_id: &str,
 ) -> Result<(support_plan_goal::Model, Access), PlansError> {
@@ -939,7 +1102,7 @@ async fn goal_access(
         .one(db)
         .await?
         .ok_or_else(not_found)?;
-    let (_, access) = access(db, viewer, &goal.plan_id, kind, shown_id).await?;
+    let (_, access) = access(db, viewer, &goal.plan_id, intent, kind, shown_id).await?;
     if !access.sees(&goal.domain) {
         return Err(not_found());
     }
@@ -955,7 +1118,24 @@ pub async fn add_step(
     goal_id: &str,
     new: NewStep,
 ) -> Result<StepView, PlansError> {
-    let (goal, access) = goal_access(db, viewer, goal_id, GOAL, goal_id).await?;
+    let (goal, access) = goal_access(db, viewer, goal_id, Intent::Change, GOAL, goal_id).await?;
+    let view = prepare_step(db, keyring, &goal, &access, new, None).await?;
+    let txn = crate::db::begin_write(db).await?;
+    insert_step(&txn, keyring, &view.step, &access).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// A checked, sealed step towards `goal`, not yet written; `meeting_id` when a network
+/// meeting decided it.
+async fn prepare_step(
+    db: &impl ConnectionTrait,
+    keyring: &Keyring,
+    goal: &support_plan_goal::Model,
+    access: &Access,
+    new: NewStep,
+    meeting_id: Option<String>,
+) -> Result<StepView, PlansError> {
     let text = required_text("text", &new.text, MAX_TEXT_CHARS)?;
     let owner_organization = match (new.owner, new.organization_id.filter(|o| !o.trim().is_empty())) {
         (StepOwner::Family, Some(_)) => {
@@ -995,18 +1175,26 @@ pub async fn add_step(
         owner_organization_id: owner_organization,
         due_by: new.due_by,
         status: StepStatus::Open,
+        meeting_id,
         created_by: access.account.clone(),
         created_at: now,
         updated_at: now,
-        id: id.clone(),
+        id,
     };
-    let txn = crate::db::begin_write(db).await?;
-    support_plan_step::Entity::insert(step.clone().into_active_model().reset_all())
-        .exec_without_returning(&txn)
-        .await?;
-    insert_step_event(&txn, keyring, &id, StepStatus::Open, None, &access, now).await?;
-    txn.commit().await?;
     Ok(StepView { step, text })
+}
+
+/// Writes a prepared step and its first event (OPEN).
+async fn insert_step(
+    db: &impl ConnectionTrait,
+    keyring: &Keyring,
+    step: &support_plan_step::Model,
+    access: &Access,
+) -> Result<(), DbErr> {
+    support_plan_step::Entity::insert(step.clone().into_active_model().reset_all())
+        .exec_without_returning(db)
+        .await?;
+    insert_step_event(db, keyring, &step.id, StepStatus::Open, None, access, step.created_at).await
 }
 
 /// Moves a step to `status` (the same status again records a note), as an event.
@@ -1026,7 +1214,7 @@ pub async fn update_step(
         .one(db)
         .await?
         .ok_or_else(not_found)?;
-    let (_, access) = goal_access(db, viewer, &step.goal_id, STEP, id).await?;
+    let (_, access) = goal_access(db, viewer, &step.goal_id, Intent::Change, STEP, id).await?;
     let note = optional_text("note", note, MAX_TEXT_CHARS)?;
     let now = Utc::now();
     let mut updated = step.clone();
@@ -1067,6 +1255,58 @@ async fn insert_step_event(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// Whether the viewer may send a referral for step `id`: an open step of a plan its
+/// organization is in (and not closed), in a domain it sees. Unknown and foreign steps are
+/// alike.
+pub async fn referable_step(db: &DatabaseConnection, viewer: &Viewer, id: &str) -> Result<bool, PlansError> {
+    let Some(step) = support_plan_step::Entity::find_by_id(id).one(db).await? else {
+        return Ok(false);
+    };
+    match goal_access(db, viewer, &step.goal_id, Intent::Change, STEP, id).await {
+        Ok(_) => Ok(step.status == StepStatus::Open),
+        Err(PlansError::NotFound(..) | PlansError::Closed) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
+/// The referrals sent for a step, oldest first: what the circle sees of them is the
+/// service and the status, never the family details.
+pub async fn step_referrals(db: &DatabaseConnection, step_id: &str) -> Result<Vec<referral::Model>, PlansError> {
+    Ok(referral::Entity::find()
+        .filter(referral::Column::PlanStepId.eq(step_id))
+        .order_by_asc(referral::Column::CreatedAt)
+        .order_by_asc(referral::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The life domain of a goal, for telling subscribers where a step changed.
+pub async fn goal_domain(db: &DatabaseConnection, goal_id: &str) -> Result<Option<String>, PlansError> {
+    Ok(support_plan_goal::Entity::find_by_id(goal_id)
+        .one(db)
+        .await?
+        .map(|g| g.domain))
+}
+
+/// The plan's open steps due today or later, soonest first: what comes next for the family.
+pub async fn next_steps(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    plan_id: &str,
+) -> Result<Vec<StepView>, PlansError> {
+    support_plan_step::Entity::find()
+        .filter(support_plan_step::Column::PlanId.eq(plan_id))
+        .filter(support_plan_step::Column::Status.eq(StepStatus::Open))
+        .filter(support_plan_step::Column::DueBy.gte(Utc::now().date_naive()))
+        .order_by_asc(support_plan_step::Column::DueBy)
+        .order_by_asc(support_plan_step::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| open_step(keyring, s))
+        .collect()
 }
 
 /// The steps of a goal the caller may read, oldest first.

@@ -20,6 +20,11 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The answer language for an ISO 639-1 code, where the API has labels in it.
+    pub fn from_iso639_1(code: &str) -> Option<Lang> {
+        [Lang::Nl, Lang::Fr, Lang::En].into_iter().find(|l| l.code() == code)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::Nl => "nl",

@@ -19,9 +19,9 @@ use sea_orm::{
 };
 
 pub use crypto::{CryptoError, Keyring};
-pub use lifecycle::Side;
+pub use lifecycle::{Side, is_closed};
 pub use live::{ReferralChange, ReferralFeed};
-pub use statistics::{StatisticsRow, statistics};
+pub use statistics::{SMALLEST_SHOWN, StatisticsRow, statistics};
 
 use crate::auth::{AuthError, Viewer};
 use crate::listings::editing::validate::{MAX_PHONE_CHARS, is_blank};
@@ -54,8 +54,16 @@ pub enum ReferralsError {
     Conflict,
     #[error("stored referral data could not be read: {0}")]
     Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Plans(Box<crate::plans::PlansError>),
     #[error("database error: {0}")]
     Database(#[from] DbErr),
+}
+
+impl From<crate::plans::PlansError> for ReferralsError {
+    fn from(error: crate::plans::PlansError) -> Self {
+        ReferralsError::Plans(Box::new(error))
+    }
 }
 
 fn invalid<T>(field: &'static str, reason: impl Into<String>) -> Result<T, ReferralsError> {
@@ -80,6 +88,10 @@ pub struct NewReferral {
     pub respond_by: Option<DateTime<Utc>>,
     /// Send it although the service's area does not cover the family's municipality.
     pub override_area: bool,
+    /// The support-plan step it carries out; the step then shows its status.
+    pub plan_step_id: Option<String>,
+    /// The declined referral it forwards (`forward_referral`).
+    pub forwarded_from_id: Option<String>,
 }
 
 /// A referral with its personal fields decrypted, for one of its two organizations.
@@ -221,6 +233,16 @@ pub async fn create_referral(
             "must be true: a referral is sent only with the family's consent, recorded by the referrer",
         );
     }
+    let plan_step_id = match new.plan_step_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(step) if crate::plans::referable_step(db, viewer, step).await? => Some(step.to_owned()),
+        Some(_) => {
+            return invalid(
+                "planStepId",
+                "is not an open step of a support plan your organization is in, in a domain it sees",
+            );
+        }
+    };
     let now = Utc::now();
     let respond_by = match new.respond_by {
         None => add_working_days(now, DEFAULT_RESPONSE_WORKING_DAYS),
@@ -285,6 +307,8 @@ pub async fn create_referral(
         version: 1,
         created_at: now,
         updated_at: now,
+        plan_step_id,
+        forwarded_from_id: new.forwarded_from_id,
     };
     let txn = crate::db::begin_write(db).await?;
     referral::Entity::insert(created.clone().into_active_model().reset_all())
@@ -304,6 +328,62 @@ pub async fn create_referral(
     .await?;
     txn.commit().await?;
     view(keyring, created)
+}
+
+/// Sends a declined (or expired) referral on to another service: a new referral with the
+/// same family details and the same consent, linked to the old one, without retyping. The
+/// referring organization's to do.
+pub async fn forward_referral(
+    db: &DatabaseConnection,
+    reference: &ReferenceData,
+    keyring: &Keyring,
+    viewer: &Viewer,
+    id: &str,
+    service_id: &str,
+    override_area: bool,
+) -> Result<ReferralView, ReferralsError> {
+    let organization = reader_organization(viewer, id)?;
+    let old = referral::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|r| r.from_organization_id == organization)
+        .ok_or_else(|| ReferralsError::NotFound(id.to_owned()))?;
+    if !matches!(old.status, ReferralStatus::Declined | ReferralStatus::Expired) {
+        return invalid(
+            "id",
+            format!(
+                "is {}: a referral is forwarded once the service declined it or let it expire",
+                lifecycle::name(old.status)
+            ),
+        );
+    }
+    if old.erased_at.is_some() {
+        return invalid("id", "was erased after the retention time: send a new referral");
+    }
+    if old.service_id == service_id {
+        return invalid("serviceId", "is the service that declined: forward to another one");
+    }
+    let old = view(keyring, old)?;
+    let new = NewReferral {
+        service_id: service_id.to_owned(),
+        need_code: old.referral.need_code.clone(),
+        need_description: old.need_description.unwrap_or_default(),
+        postal_code: old.referral.postal_code.clone(),
+        municipality_code: Some(old.referral.municipality_code.clone()),
+        languages: old.languages,
+        interpreter_needed: old.referral.interpreter_needed,
+        adults: old.referral.adults,
+        children_ages: old.children_ages,
+        contact_via: old.referral.contact_via,
+        contact_phone: old.contact_phone,
+        // The family consented to being referred for this need; forwarding keeps to it.
+        consent_given: true,
+        respond_by: None,
+        override_area,
+        plan_step_id: old.referral.plan_step_id.clone(),
+        forwarded_from_id: Some(old.referral.id.clone()),
+    };
+    create_referral(db, reference, keyring, viewer, new).await
 }
 
 /// Moves a referral to `status`, if that move is allowed from where it is and the viewer is on

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use entity::enums::{ReferralStatus, Role};
+use entity::enums::ReferralStatus;
 use entity::referral;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::ReferralsError;
-use crate::auth::Viewer;
+use crate::auth::{StatisticsScope, Viewer};
 use crate::reference::ReferenceData;
 
 /// Cells with fewer referrals than this are left out, and smaller counts are null.
@@ -39,24 +39,16 @@ pub async fn statistics(
     municipality_code: Option<&str>,
     since: DateTime<Utc>,
 ) -> Result<Vec<StatisticsRow>, ReferralsError> {
-    let signed_in = viewer.signed_in()?;
-    let municipalities: Option<Vec<String>> = match (signed_in.account.role, municipality_code) {
-        (Role::Admin, code) => code.map(|c| vec![c.to_owned()]),
-        (Role::MunicipalityEditor, None) => Some(signed_in.municipalities.clone()),
-        (Role::MunicipalityEditor, Some(code)) if signed_in.municipalities.iter().any(|m| m == code) => {
-            Some(vec![code.to_owned()])
-        }
-        _ => {
-            return Err(ReferralsError::Forbidden(
-                "referral statistics are for admins and for the editors of that municipality".to_owned(),
-            ));
-        }
+    let Some(scope) = viewer.statistics_scope(municipality_code)? else {
+        return Err(ReferralsError::Forbidden(
+            "referral statistics are for admins and for the editors of that municipality".to_owned(),
+        ));
     };
     if let Some(code) = municipality_code {
         reference.require_municipality(code)?;
     }
     let mut query = referral::Entity::find().filter(referral::Column::CreatedAt.gte(since));
-    if let Some(codes) = municipalities {
+    if let StatisticsScope::Only(codes) = scope {
         query = query.filter(referral::Column::MunicipalityCode.is_in(codes));
     }
     let mut cells: BTreeMap<(String, String, String), Vec<referral::Model>> = BTreeMap::new();

@@ -134,6 +134,9 @@ pub struct CreateReferralInput {
     /// Send although the service's area does not cover the family's municipality (recorded).
     #[graphql(default)]
     pub override_area: bool,
+    /// The step of a support plan this referral carries out (`addPlanStep`); the step shows
+    /// the referral's status to the plan's circle.
+    pub plan_step_id: Option<ID>,
 }
 
 /// A referral, as its referring and receiving organizations see it.
@@ -470,8 +473,35 @@ impl ReferralsMutation {
             consent_given: input.consent_given,
             respond_by: input.respond_by,
             override_area: input.override_area,
+            plan_step_id: input.plan_step_id.map(|id| id.0),
+            forwarded_from_id: None,
         };
         let created = super::create_referral(db(ctx), reference(ctx), keyring(ctx), viewer(ctx)?, new).await?;
+        feed(ctx).publish(&created.referral, super::ReferralChange::Created);
+        Ok(Referral(created))
+    }
+
+    /// Sends a DECLINED (or EXPIRED) referral on to another service, with the same family
+    /// details and consent, without retyping; the new referral names the old one in
+    /// `forwardedFrom`. The referring organization's to do.
+    async fn forward_referral(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        service_id: ID,
+        #[graphql(default)] override_area: bool,
+    ) -> ApiResult<Referral> {
+        let service = relay::key_of(NodeKind::Service, &service_id)?;
+        let created = super::forward_referral(
+            db(ctx),
+            reference(ctx),
+            keyring(ctx),
+            viewer(ctx)?,
+            &id,
+            &service,
+            override_area,
+        )
+        .await?;
         feed(ctx).publish(&created.referral, super::ReferralChange::Created);
         Ok(Referral(created))
     }

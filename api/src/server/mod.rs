@@ -60,12 +60,15 @@ fn prune_change_log(db: DatabaseConnection, retention_days: u32) {
     });
 }
 
-/// What the referral capability needs from the configuration.
+/// What referrals and support plans need to keep families' data private: the keyring that
+/// seals their free text, and how long closed ones keep it.
 #[derive(Clone)]
-pub struct ReferralSettings {
+pub struct PrivacySettings {
     pub keyring: Arc<Keyring>,
     /// Days after closing before a referral's personal fields are erased.
-    pub retention_days: u32,
+    pub referral_retention_days: u32,
+    /// Days after closing before a support plan's content is erased.
+    pub plan_retention_days: u32,
 }
 
 /// What one GraphQL request may ask of the server, and which browser origins may ask.
@@ -133,7 +136,7 @@ impl AppState {
     pub async fn new(
         db: DatabaseConnection,
         index_dir: &Path,
-        referrals: ReferralSettings,
+        privacy: PrivacySettings,
         limits: Limits,
     ) -> anyhow::Result<Self> {
         let reference = Arc::new(ReferenceData::load(&db).await?);
@@ -141,10 +144,11 @@ impl AppState {
         let feed = ReferralFeed::default();
         referrals::jobs::spawn(
             db.clone(),
-            referrals.keyring.clone(),
+            privacy.keyring.clone(),
             feed.clone(),
-            referrals.retention_days,
+            privacy.referral_retention_days,
         );
+        crate::plans::spawn_erasure(db.clone(), privacy.plan_retention_days);
         let hsds = HsdsState {
             db: db.clone(),
             reference: reference.clone(),
@@ -155,7 +159,7 @@ impl AppState {
             db.clone(),
             reference,
             search.clone(),
-            referrals.keyring,
+            privacy.keyring,
             feed,
             metrics.clone(),
             limits.introspection,
@@ -293,9 +297,10 @@ pub async fn start(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
-    let referrals = ReferralSettings {
+    let privacy = PrivacySettings {
         keyring: Arc::new(Keyring::from_config(config)?),
-        retention_days: config.referral_retention_days,
+        referral_retention_days: config.referral_retention_days,
+        plan_retention_days: config.plan_retention_days,
     };
     let db = crate::db::connect(config).await?;
     crate::db::prepare(&db, config.demo_map).await?;
@@ -304,7 +309,7 @@ pub async fn start(
         db,
         config.listen,
         &config.index_dir(),
-        referrals,
+        privacy,
         Limits::from(config),
         shutdown,
     )
@@ -318,12 +323,12 @@ pub async fn start_with_limits(
     db: DatabaseConnection,
     listen: SocketAddr,
     index_dir: &Path,
-    referrals: ReferralSettings,
+    privacy: PrivacySettings,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
     let grace = limits.shutdown_grace;
-    let state = AppState::new(db.clone(), index_dir, referrals, limits).await?;
+    let state = AppState::new(db.clone(), index_dir, privacy, limits).await?;
     let search = state.search.clone();
     let follower = search::follow(&search, db.clone());
     let listener = TcpListener::bind(listen).await?;

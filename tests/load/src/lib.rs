@@ -39,7 +39,7 @@ pub use report::{Latency, Timings};
 
 use api::reference::ReferenceData;
 use api::search::SearchIndex;
-use api::server::{ReferralSettings, RunningServer};
+use api::server::{PrivacySettings, RunningServer};
 
 /// Questions asked before measuring, to warm caches as a running server's are.
 const WARM_UP: usize = 200;
@@ -247,12 +247,13 @@ async fn measure(
 /// A replica serving `db` with its index in `index_dir`, on a free port of 127.0.0.1. It
 /// stops when the sender is used or dropped, so an error anywhere stops it too.
 async fn serve(db: DatabaseConnection, index_dir: &Path) -> anyhow::Result<(RunningServer, oneshot::Sender<()>)> {
-    let referrals = ReferralSettings {
+    let privacy = PrivacySettings {
         keyring: Arc::new(api::referrals::Keyring::new(
             &api::referrals::Keyring::generate_key(),
             &[],
         )?),
-        retention_days: 180,
+        referral_retention_days: 180,
+        plan_retention_days: 180,
     };
     // The load generator is one client sending thousands of requests a second: the per-client
     // rate limit would measure itself.
@@ -265,7 +266,7 @@ async fn serve(db: DatabaseConnection, index_dir: &Path) -> anyhow::Result<(Runn
         db,
         SocketAddr::from(([127, 0, 0, 1], 0)),
         index_dir,
-        referrals,
+        privacy,
         limits,
         async {
             let _ = stopped.await;

@@ -133,15 +133,16 @@ async fn serve(
     limits: api::server::Limits,
 ) -> TestApp {
     let (stop, stopped) = oneshot::channel::<()>();
-    let referrals = api::server::ReferralSettings {
+    let privacy = api::server::PrivacySettings {
         keyring: Arc::new(api::referrals::Keyring::new(&encryption_key, &[]).unwrap()),
-        retention_days: 180,
+        referral_retention_days: 180,
+        plan_retention_days: 180,
     };
     let server = api::server::start_with_limits(
         db,
         SocketAddr::from(([127, 0, 0, 1], 0)),
         &index.0,
-        referrals,
+        privacy,
         limits,
         async {
             let _ = stopped.await;
