@@ -362,6 +362,29 @@ pub async fn operate(socket: &mut Socket, id: &str, query: &str, variables: Valu
     answer
 }
 
+/// The first update a started subscription delivers after `change`. Neither protocol says
+/// when a subscription is listening, so `change` is repeated until one arrives: it must be
+/// harmless to repeat (a note, a re-answer), and what arrives is what it caused.
+pub async fn heard<F, Fut>(socket: &mut Socket, mut change: F) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    for _ in 0..20 {
+        change().await;
+        while let Ok(message) = tokio::time::timeout(std::time::Duration::from_millis(500), socket.next()).await {
+            match message.expect("the socket stays open").expect("a valid frame") {
+                Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+                Message::Close(frame) => panic!("the server closed the socket: {frame:?}"),
+                _ => {}
+            }
+        }
+    }
+    panic!("the subscription heard nothing of twenty changes");
+}
+
 /// The password of every account the tests create.
 pub const PASSWORD: &str = "correct horse battery";
 

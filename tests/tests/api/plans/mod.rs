@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 
 use crate::harness::{TestApp, account, code, nodes, operate, service_id, spawn_app};
 
+mod lifecycle;
+
 const LABEL: &str = "gezin 2026-14";
 
 const CREATE: &str = "mutation($input: CreateSupportPlanInput!) { createSupportPlan(input: $input) {
@@ -40,6 +42,20 @@ const UPDATE_STEP: &str = "mutation($id: ID!, $status: PlanStepStatus!, $note: S
     updatePlanStep(id: $id, status: $status, note: $note) { id status events { status note by } } }";
 const GAPS: &str = "query($plan: ID!) { planGaps(planId: $plan) { domain { code } reason
     services { id name domains { code } languages { language { code } mode } } } }";
+const UPDATE_GOAL: &str = "mutation($id: ID!, $status: PlanGoalStatus, $text: String, $due: NaiveDate, $note: String) {
+    updatePlanGoal(id: $id, status: $status, text: $text, dueBy: $due, note: $note) {
+        id status text dueBy events { status text dueBy note by } } }";
+const RECORD_MEETING: &str = "mutation($plan: ID!, $input: PlanMeetingInput!) { recordPlanMeeting(planId: $plan, input: $input) {
+    id heldOn attending { id } minutes { domain { code } text } decisions { id text owner organization { id } meetingId } } }";
+const TRANSFER: &str = "mutation($plan: ID!, $postal: String, $org: ID!) {
+    transferPlan(planId: $plan, toPostalCode: $postal, receivingOrganizationId: $org) {
+        id status planId from { id } to { id } toMunicipality { code } } }";
+const ANSWER_TRANSFER: &str = "mutation($id: ID!, $accept: Boolean!) { answerPlanTransfer(id: $id, accept: $accept) {
+    id status planId followUp { id status service { id } municipality { code } } } }";
+const ISSUE_CODE: &str = "mutation($plan: ID!) { issueFamilyCode(planId: $plan) { code issuedAt } }";
+const REVOKE_CODE: &str = "mutation($plan: ID!) { revokeFamilyCode(planId: $plan) }";
+const CLOSE: &str = "mutation($id: ID!, $reason: PlanCloseReason!) { closeSupportPlan(id: $id, reason: $reason) {
+    id label closedAt closeReason erasedAt } }";
 const ACCESS_LOG: &str = "query($id: ID!) { supportPlan(id: $id) { accessLog { organization { name } by at } } }";
 
 fn organization_id(key: &str) -> String {
@@ -492,6 +508,14 @@ async fn plan_rows(app: &TestApp) -> Vec<u64> {
             .await
             .unwrap(),
         entity::support_plan_access::Entity::find().count(&db).await.unwrap(),
+        entity::support_plan_goal_event::Entity::find()
+            .count(&db)
+            .await
+            .unwrap(),
+        entity::support_plan_meeting::Entity::find().count(&db).await.unwrap(),
+        entity::support_plan_minute::Entity::find().count(&db).await.unwrap(),
+        entity::support_plan_transfer::Entity::find().count(&db).await.unwrap(),
+        entity::referral::Entity::find().count(&db).await.unwrap(),
     ]
 }
 
@@ -529,6 +553,18 @@ async fn strangers_admins_and_municipality_editors_get_not_found_on_every_plan_q
         json!({ "plan": plan, "org": organization_id("huis-van-het-kind-aalst"), "domains": ["parenting"] }),
     )
     .await["invitePlanMember"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A transfer offer the stranger could try to answer: it is not theirs either.
+    let transfer = ok(
+        &app,
+        &cast.coordinator,
+        TRANSFER,
+        json!({ "plan": plan, "postal": "9000", "org": organization_id("ocmw-gent") }),
+    )
+    .await["transferPlan"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -592,6 +628,48 @@ async fn strangers_admins_and_municipality_editors_get_not_found_on_every_plan_q
             ANSWER,
             &invitation,
             Box::new(|id| json!({ "id": id, "accept": true })),
+        ),
+        (
+            "updatePlanGoal",
+            UPDATE_GOAL,
+            &goal,
+            Box::new(|id| json!({ "id": id, "status": "REACHED" })),
+        ),
+        (
+            "recordPlanMeeting",
+            RECORD_MEETING,
+            &plan,
+            Box::new(|id| json!({ "plan": id, "input": { "heldOn": "2026-11-20", "minutes": [{ "text": "x" }] } })),
+        ),
+        (
+            "transferPlan",
+            TRANSFER,
+            &plan,
+            Box::new(|id| json!({ "plan": id, "postal": "9000", "org": organization_id("ocmw-gent") })),
+        ),
+        (
+            "answerPlanTransfer",
+            ANSWER_TRANSFER,
+            &transfer,
+            Box::new(|id| json!({ "id": id, "accept": true })),
+        ),
+        (
+            "issueFamilyCode",
+            ISSUE_CODE,
+            &plan,
+            Box::new(|id| json!({ "plan": id })),
+        ),
+        (
+            "revokeFamilyCode",
+            REVOKE_CODE,
+            &plan,
+            Box::new(|id| json!({ "plan": id })),
+        ),
+        (
+            "closeSupportPlan",
+            CLOSE,
+            &plan,
+            Box::new(|id| json!({ "id": id, "reason": "OTHER" })),
         ),
     ];
 
@@ -869,6 +947,10 @@ async fn stored_bytes(app: &TestApp) -> String {
         "support_plan_step",
         "support_plan_step_event",
         "support_plan_access",
+        "support_plan_goal_event",
+        "support_plan_meeting",
+        "support_plan_minute",
+        "support_plan_transfer",
     ] {
         let row = db
             .query_one_raw(Statement::from_string(
