@@ -33,6 +33,7 @@ pub mod suggestion;
 pub mod support_plan;
 pub mod support_plan_access;
 pub mod support_plan_actor;
+pub mod support_plan_domain;
 pub mod support_plan_domain_note;
 pub mod support_plan_goal;
 pub mod support_plan_goal_event;

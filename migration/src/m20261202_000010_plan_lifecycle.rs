@@ -1,4 +1,5 @@
-//! What a support plan goes through after it starts: network meetings and their minutes
+//! What a support plan goes through after it starts: domains of the family's own, network
+//! meetings and their minutes
 //! (sealed, per domain), goals ticked off or changed (as events), a transfer to another
 //! place's organization, the family's own access code, closure and erasure; and referrals
 //! that carry a plan step, or forward a declined one.
@@ -134,6 +135,24 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("support_plan_domain")
+                    .col(string("id").primary_key())
+                    .col(string("plan_id"))
+                    .col(string("code"))
+                    .col(text("name"))
+                    .col(string("organization_id"))
+                    .col(string("created_by"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .foreign_key(&mut plan("support_plan_domain"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index("support_plan_domain", &["plan_id", "code"]).unique().to_owned())
+            .await?;
         for column in ["plan_step_id", "forwarded_from_id"] {
             manager
                 .alter_table(
@@ -172,6 +191,7 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         for table in [
+            "support_plan_domain",
             "support_plan_transfer",
             "support_plan_minute",
             "support_plan_meeting",

@@ -9,7 +9,7 @@ use entity::support_plan_goal::GoalStatus;
 use entity::{service, support_plan_actor, support_plan_domain_note, support_plan_goal};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use super::{Intent, PLAN, PlansError, access, helps, log_read};
+use super::{Intent, Keyring, PLAN, PlansError, access, helps, log_read, own_domains};
 use crate::auth::Viewer;
 use crate::reference::ReferenceData;
 use crate::relay::PageRequest;
@@ -30,6 +30,8 @@ pub enum GapReason {
 #[derive(Clone, Debug)]
 pub struct Gap {
     pub domain: String,
+    /// The name of a domain of the family's own.
+    pub own_name: Option<String>,
     pub reason: GapReason,
     /// Suggested services, best first.
     pub services: Vec<service::Model>,
@@ -56,11 +58,13 @@ pub(super) fn gap_reason(
     }
 }
 
-/// The gaps in the domains the viewer sees, in the order of the life domains. A read of the
-/// plan, and logged as one.
+/// The gaps in the domains the viewer sees, in the order of the life domains and then the
+/// plan's own (whose suggestions are found by the domain's name). A read of the plan, and
+/// logged as one.
 pub async fn gaps(
     db: &DatabaseConnection,
     reference: &ReferenceData,
+    keyring: &Keyring,
     search: &Arc<SearchIndex>,
     viewer: &Viewer,
     plan_id: &str,
@@ -87,15 +91,27 @@ pub async fn gaps(
         .await?;
     let languages: Vec<String> = serde_json::from_str(&plan.languages).unwrap_or_default();
 
+    // The life domains first, then the family's own, each searched by its name.
+    let mut domains: Vec<(String, Option<String>)> = reference.top_domains().map(|d| (d.code.clone(), None)).collect();
+    domains.extend(
+        own_domains(db, keyring, plan_id)
+            .await?
+            .into_iter()
+            .map(|own| (own.code, Some(own.name))),
+    );
     let mut found = Vec::new();
-    for domain in reference.top_domains().filter(|d| access.sees(&d.code)) {
-        let code = domain.code.as_str();
-        let Some(reason) = gap_reason(code, &goals, &notes, &actors, &on_map) else {
+    for (code, own_name) in domains.into_iter().filter(|(code, _)| access.sees(code)) {
+        let Some(reason) = gap_reason(&code, &goals, &notes, &actors, &on_map) else {
             continue;
         };
         let request = SearchRequest {
             near: Some(Near::Municipality(plan.municipality_code.clone())),
-            domains: vec![code.to_owned()],
+            domains: if own_name.is_none() {
+                vec![code.clone()]
+            } else {
+                Vec::new()
+            },
+            text: own_name.clone(),
             languages: languages.clone(),
             include_interpreted: true,
             ..SearchRequest::default()
@@ -114,7 +130,8 @@ pub async fn gaps(
             .map(|s| (s.id.clone(), s))
             .collect();
         found.push(Gap {
-            domain: code.to_owned(),
+            domain: code,
+            own_name,
             reason,
             // In the search's order; a service deleted since the index caught up is left out.
             services: ids.iter().filter_map(|id| services.remove(id)).collect(),

@@ -8,9 +8,9 @@ use entity::support_plan::CloseReason;
 use entity::support_plan_member::MemberStatus;
 use entity::support_plan_transfer::TransferStatus;
 use entity::{
-    support_plan, support_plan_access, support_plan_actor, support_plan_domain_note, support_plan_goal,
-    support_plan_goal_event, support_plan_meeting, support_plan_member, support_plan_minute, support_plan_step,
-    support_plan_step_event, support_plan_transfer,
+    support_plan, support_plan_access, support_plan_actor, support_plan_domain, support_plan_domain_note,
+    support_plan_goal, support_plan_goal_event, support_plan_meeting, support_plan_member, support_plan_minute,
+    support_plan_step, support_plan_step_event, support_plan_transfer,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
@@ -136,6 +136,11 @@ async fn erase(db: &impl ConnectionTrait, ids: &[String], now: DateTime<Utc>) ->
         .col_expr(support_plan_domain_note::Column::GoesWell, none())
         .col_expr(support_plan_domain_note::Column::Missing, none())
         .filter(support_plan_domain_note::Column::PlanId.is_in(ids.to_vec()))
+        .exec(db)
+        .await?;
+    support_plan_domain::Entity::update_many()
+        .col_expr(support_plan_domain::Column::Name, Expr::value(""))
+        .filter(support_plan_domain::Column::PlanId.is_in(ids.to_vec()))
         .exec(db)
         .await?;
     support_plan_goal::Entity::update_many()

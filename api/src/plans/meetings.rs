@@ -11,8 +11,8 @@ use sea_orm::{
 };
 
 use super::{
-    Access, Intent, Keyring, MAX_TEXT_CHARS, NewStep, PLAN, PlansError, StepView, access, context, forbid_domain,
-    insert_step, invalid, json, new_id, open_step, prepare_step, required_text, top_domain,
+    Access, Intent, Keyring, MAX_TEXT_CHARS, NewStep, PLAN, PlansError, StepView, access, context, insert_step,
+    invalid, json, new_id, open_step, prepare_step, required_text, writable_domain,
 };
 use crate::auth::Viewer;
 use crate::reference::ReferenceData;
@@ -91,16 +91,10 @@ pub async fn record_meeting(
     let meeting_id = new_id();
     let mut minutes = Vec::new();
     for (position, item) in new.minutes.into_iter().enumerate() {
-        let domain = item
-            .domain
-            .filter(|d| !d.trim().is_empty())
-            .map(|d| top_domain(reference, "minutes.domain", &d))
-            .transpose()?;
-        if let Some(domain) = &domain
-            && !access.sees(domain)
-        {
-            return Err(forbid_domain(domain));
-        }
+        let domain = match item.domain.filter(|d| !d.trim().is_empty()) {
+            Some(d) => Some(writable_domain(db, reference, plan_id, &access, "minutes.domain", &d).await?),
+            None => None,
+        };
         let text = required_text("minutes.text", &item.text, MAX_TEXT_CHARS)?;
         minutes.push((position as i32, domain, text));
     }

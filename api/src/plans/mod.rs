@@ -8,6 +8,7 @@
 //!
 //! Plain async functions over the database connection; `types` puts GraphQL on top.
 
+mod domains;
 mod family;
 mod gaps;
 mod lifecycle;
@@ -31,6 +32,8 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+pub use domains::{OwnDomain, add_domain, is_own, own_domains};
+use domains::{plan_domain, writable_domain};
 pub use family::{FAMILY_READER, FamilyLimiter, family_view, issue_family_code, revoke_family_code};
 pub use gaps::{Gap, GapReason, gaps};
 pub use lifecycle::{close_plan, erase_closed, spawn_erasure};
@@ -323,22 +326,6 @@ fn open_plan(keyring: &Keyring, plan: support_plan::Model, access: Access) -> Re
     })
 }
 
-/// A top-level life-domain code (`housing`), as the network map and action plan use them.
-fn top_domain(reference: &ReferenceData, field: &'static str, code: &str) -> Result<String, PlansError> {
-    let code = code.trim();
-    match reference.domain(code) {
-        Some(domain) if domain.parent_code.is_none() => Ok(code.to_owned()),
-        Some(domain) => invalid(
-            field,
-            format!(
-                "takes a top-level life domain; `{code}` is a need under `{}`",
-                domain.parent_code.as_deref().unwrap_or_default()
-            ),
-        ),
-        None => invalid(field, ReferenceError::UnknownDomain(code.to_owned()).to_string()),
-    }
-}
-
 /// Trimmed text that must say something and fit `max` characters. Never echoed back.
 fn required_text(field: &'static str, text: &str, max: usize) -> Result<String, PlansError> {
     let text = text.trim();
@@ -563,7 +550,7 @@ pub async fn invite_member(
     }
     let mut codes = Vec::new();
     for domain in domains {
-        let code = top_domain(reference, "domains", domain)?;
+        let code = plan_domain(db, reference, plan_id, "domains", domain).await?;
         if !codes.contains(&code) {
             codes.push(code);
         }
@@ -723,10 +710,7 @@ pub async fn add_actor(
     new: NewActor,
 ) -> Result<ActorView, PlansError> {
     let (_, access) = access(db, viewer, plan_id, Intent::Change, PLAN, plan_id).await?;
-    let domain = top_domain(reference, "domain", &new.domain)?;
-    if !access.sees(&domain) {
-        return Err(forbid_domain(&domain));
-    }
+    let domain = writable_domain(db, reference, plan_id, &access, "domain", &new.domain).await?;
     let role = optional_text("informalRole", new.informal_role.as_deref(), MAX_ROLE_CHARS)?;
     let service_id = new.service_id.filter(|s| !s.trim().is_empty());
     match (&service_id, &role) {
@@ -850,10 +834,7 @@ pub async fn set_domain_note(
     missing: Option<&str>,
 ) -> Result<DomainNoteView, PlansError> {
     let (_, access) = access(db, viewer, plan_id, Intent::Change, PLAN, plan_id).await?;
-    let domain = top_domain(reference, "domain", domain)?;
-    if !access.sees(&domain) {
-        return Err(forbid_domain(&domain));
-    }
+    let domain = writable_domain(db, reference, plan_id, &access, "domain", domain).await?;
     let goes_well = optional_text("goesWell", goes_well, MAX_TEXT_CHARS)?;
     let missing = optional_text("missing", missing, MAX_TEXT_CHARS)?;
     let txn = crate::db::begin_write(db).await?;
@@ -931,10 +912,7 @@ pub async fn add_goal(
     new: NewGoal,
 ) -> Result<GoalView, PlansError> {
     let (_, access) = access(db, viewer, plan_id, Intent::Change, PLAN, plan_id).await?;
-    let domain = top_domain(reference, "domain", &new.domain)?;
-    if !access.sees(&domain) {
-        return Err(forbid_domain(&domain));
-    }
+    let domain = writable_domain(db, reference, plan_id, &access, "domain", &new.domain).await?;
     let text = required_text("text", &new.text, MAX_TEXT_CHARS)?;
     let id = new_id();
     let goal = support_plan_goal::Model {

@@ -40,11 +40,72 @@ fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
     crate::error::context_data::<Viewer>(ctx)
 }
 
-fn domains(ctx: &Context<'_>, codes: &[String]) -> Vec<LifeDomain> {
-    codes
+/// A domain a plan works in: one of the top-level life domains, or one of the family's own.
+pub struct PlanDomain {
+    code: String,
+    own_name: Option<String>,
+}
+
+#[Object]
+impl PlanDomain {
+    /// `housing`, or `plan:1` for the plan's first domain of its own.
+    async fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The life domain's label in `lang`; an own domain's name as the plan wrote it.
+    async fn label(&self, ctx: &Context<'_>, #[graphql(default)] lang: Lang) -> String {
+        if let Some(name) = &self.own_name {
+            return name.clone();
+        }
+        reference(ctx)
+            .domain(&self.code)
+            .map(|d| match lang {
+                Lang::Nl => d.label_nl.clone(),
+                Lang::Fr => d.label_fr.clone(),
+                Lang::En => d.label_en.clone(),
+            })
+            .unwrap_or_default()
+    }
+
+    /// A domain of this family's own (`addPlanDomain`), outside the life domains.
+    async fn own(&self) -> bool {
+        self.own_name.is_some()
+    }
+
+    /// The life domain; null for an own domain.
+    async fn life_domain(&self, ctx: &Context<'_>) -> Option<LifeDomain> {
+        LifeDomain::by_code(reference(ctx), &self.code)
+    }
+}
+
+/// `codes` as domains of plan `plan_id`, unknown ones left out. Own domains' names are
+/// opened only when one is asked for.
+async fn plan_domains(ctx: &Context<'_>, plan_id: &str, codes: &[&str]) -> ApiResult<Vec<PlanDomain>> {
+    let own = if codes.iter().any(|c| super::is_own(c)) {
+        super::own_domains(db(ctx)?, keyring(ctx)?, plan_id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(codes
         .iter()
-        .filter_map(|code| LifeDomain::by_code(reference(ctx), code))
-        .collect()
+        .filter_map(|code| {
+            let own_name = if super::is_own(code) {
+                Some(own.iter().find(|o| o.code == *code)?.name.clone())
+            } else {
+                reference(ctx).domain(code)?;
+                None
+            };
+            Some(PlanDomain {
+                code: (*code).to_owned(),
+                own_name,
+            })
+        })
+        .collect())
+}
+
+async fn plan_domain(ctx: &Context<'_>, plan_id: &str, code: &str) -> ApiResult<Option<PlanDomain>> {
+    Ok(plan_domains(ctx, plan_id, &[code]).await?.pop())
 }
 
 async fn organization(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Organization>> {
@@ -365,13 +426,34 @@ impl SupportPlan {
         self.access().coordinator
     }
 
-    /// The life domains your organization sees in this plan.
-    async fn visible_domains(&self, ctx: &Context<'_>) -> Vec<LifeDomain> {
-        reference(ctx)
-            .top_domains()
-            .filter(|d| self.access().sees(&d.code))
-            .map(|d| LifeDomain(d.clone()))
-            .collect()
+    /// The domains your organization sees in this plan: life domains, then the family's own.
+    async fn visible_domains(&self, ctx: &Context<'_>) -> ApiResult<Vec<PlanDomain>> {
+        let mut codes: Vec<String> = reference(ctx).top_domains().map(|d| d.code.clone()).collect();
+        codes.extend(
+            super::own_domains(db(ctx)?, keyring(ctx)?, self.id())
+                .await?
+                .into_iter()
+                .map(|o| o.code),
+        );
+        let seen: Vec<&str> = codes
+            .iter()
+            .map(String::as_str)
+            .filter(|c| self.access().sees(c))
+            .collect();
+        plan_domains(ctx, self.id(), &seen).await
+    }
+
+    /// The domains of this family's own that you see (`addPlanDomain`).
+    async fn own_domains(&self, ctx: &Context<'_>) -> ApiResult<Vec<PlanDomain>> {
+        Ok(super::own_domains(db(ctx)?, keyring(ctx)?, self.id())
+            .await?
+            .into_iter()
+            .filter(|o| self.access().sees(&o.code))
+            .map(|o| PlanDomain {
+                code: o.code,
+                own_name: Some(o.name),
+            })
+            .collect())
     }
 
     /// The organizations in the circle now, each with the domains it was admitted to.
@@ -473,9 +555,10 @@ impl PlanMember {
         organization(ctx, &self.0.member.organization_id).await
     }
 
-    /// The life domains the family consented to share with it (all, for the coordinator).
-    async fn domains(&self, ctx: &Context<'_>) -> Vec<LifeDomain> {
-        domains(ctx, &self.0.domains)
+    /// The domains the family consented to share with it (all, for the coordinator).
+    async fn domains(&self, ctx: &Context<'_>) -> ApiResult<Vec<PlanDomain>> {
+        let codes: Vec<&str> = self.0.domains.iter().map(String::as_str).collect();
+        plan_domains(ctx, &self.0.member.plan_id, &codes).await
     }
 
     async fn coordinator(&self) -> bool {
@@ -526,8 +609,8 @@ impl PlanActor {
         ID(self.0.actor.id.clone())
     }
 
-    async fn domain(&self, ctx: &Context<'_>) -> Option<LifeDomain> {
-        LifeDomain::by_code(reference(ctx), &self.0.actor.domain)
+    async fn domain(&self, ctx: &Context<'_>) -> ApiResult<Option<PlanDomain>> {
+        plan_domain(ctx, &self.0.actor.plan_id, &self.0.actor.domain).await
     }
 
     /// The service, as its listing is now; null for an informal role.
@@ -562,8 +645,8 @@ pub struct PlanDomainNote(DomainNoteView);
 
 #[Object]
 impl PlanDomainNote {
-    async fn domain(&self, ctx: &Context<'_>) -> Option<LifeDomain> {
-        LifeDomain::by_code(reference(ctx), &self.0.row.domain)
+    async fn domain(&self, ctx: &Context<'_>) -> ApiResult<Option<PlanDomain>> {
+        plan_domain(ctx, &self.0.row.plan_id, &self.0.row.domain).await
     }
 
     async fn goes_well(&self) -> Option<&str> {
@@ -593,8 +676,8 @@ impl PlanGoal {
         ID(self.0.goal.id.clone())
     }
 
-    async fn domain(&self, ctx: &Context<'_>) -> Option<LifeDomain> {
-        LifeDomain::by_code(reference(ctx), &self.0.goal.domain)
+    async fn domain(&self, ctx: &Context<'_>) -> ApiResult<Option<PlanDomain>> {
+        plan_domain(ctx, &self.0.goal.plan_id, &self.0.goal.domain).await
     }
 
     async fn text(&self) -> &str {
@@ -784,7 +867,7 @@ impl PlanStepReferral {
 #[derive(SimpleObject)]
 pub struct PlanMinute {
     /// Null for an item about the whole plan.
-    domain: Option<LifeDomain>,
+    domain: Option<PlanDomain>,
     text: String,
 }
 
@@ -811,15 +894,19 @@ impl PlanMeeting {
     }
 
     /// The items of the minutes you may read, in order.
-    async fn minutes(&self, ctx: &Context<'_>) -> Vec<PlanMinute> {
-        self.0
-            .minutes
-            .iter()
-            .map(|(domain, text)| PlanMinute {
-                domain: domain.as_deref().and_then(|d| LifeDomain::by_code(reference(ctx), d)),
+    async fn minutes(&self, ctx: &Context<'_>) -> ApiResult<Vec<PlanMinute>> {
+        let mut items = Vec::new();
+        for (domain, text) in &self.0.minutes {
+            let domain = match domain {
+                Some(code) => plan_domain(ctx, &self.0.meeting.plan_id, code).await?,
+                None => None,
+            };
+            items.push(PlanMinute {
+                domain,
                 text: text.clone(),
-            })
-            .collect()
+            });
+        }
+        Ok(items)
     }
 
     /// The steps it decided, in the domains you see.
@@ -1047,8 +1134,11 @@ pub struct PlanGap(super::Gap);
 
 #[Object]
 impl PlanGap {
-    async fn domain(&self, ctx: &Context<'_>) -> Option<LifeDomain> {
-        LifeDomain::by_code(reference(ctx), &self.0.domain)
+    async fn domain(&self) -> PlanDomain {
+        PlanDomain {
+            code: self.0.domain.clone(),
+            own_name: self.0.own_name.clone(),
+        }
     }
 
     async fn reason(&self) -> PlanGapReason {
@@ -1131,6 +1221,7 @@ impl PlansQuery {
         let gaps = super::gaps(
             db(ctx)?,
             reference(ctx),
+            keyring(ctx)?,
             crate::error::context_data::<Arc<SearchIndex>>(ctx)?,
             viewer(ctx)?,
             &plan_id,
@@ -1199,6 +1290,17 @@ impl PlansMutation {
         let member = super::remove_member(db(ctx)?, viewer(ctx)?, &plan_id, &organization).await?;
         member_changed(ctx, &member);
         Ok(PlanMember(member))
+    }
+
+    /// Adds a domain of the family's own, for a need outside the life domains ("a driving
+    /// licence"); it takes actors, notes and goals as any domain, and members are admitted
+    /// to it by its code. The coordinator's to do. Its name is encrypted at rest.
+    async fn add_plan_domain(&self, ctx: &Context<'_>, plan_id: ID, name: String) -> ApiResult<PlanDomain> {
+        let own = super::add_domain(db(ctx)?, keyring(ctx)?, viewer(ctx)?, &plan_id, &name).await?;
+        Ok(PlanDomain {
+            code: own.code,
+            own_name: Some(own.name),
+        })
     }
 
     /// Puts someone on the network map in one domain.
@@ -1451,9 +1553,12 @@ impl PlanUpdateEvent {
         self.0.change.into()
     }
 
-    /// The life domain it concerns; null for what every member sees.
-    async fn domain(&self, ctx: &Context<'_>) -> Option<LifeDomain> {
-        LifeDomain::by_code(reference(ctx), self.0.domain.as_deref()?)
+    /// The domain it concerns; null for what every member sees.
+    async fn domain(&self, ctx: &Context<'_>) -> ApiResult<Option<PlanDomain>> {
+        match &self.0.domain {
+            Some(code) => plan_domain(ctx, &self.0.plan_id, code).await,
+            None => Ok(None),
+        }
     }
 
     /// The id of what changed: the step, goal, actor, invitation, meeting or transfer.

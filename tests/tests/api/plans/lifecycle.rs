@@ -7,9 +7,9 @@ use entity::enums::Role;
 use serde_json::{Value, json};
 
 use super::{
-    ADD_ACTOR, ADD_GOAL, ADD_STEP, ANSWER_TRANSFER, CLOSE, GAPS, ISSUE_CODE, LABEL, NOTE, READ, RECORD_MEETING,
-    REVOKE_CODE, TRANSFER, UPDATE_GOAL, UPDATE_STEP, add_goal, admit, cast, create, ok, organization_id, plan_input,
-    stored_bytes,
+    ADD_ACTOR, ADD_DOMAIN, ADD_GOAL, ADD_STEP, ANSWER_TRANSFER, CLOSE, GAPS, ISSUE_CODE, LABEL, NOTE, READ,
+    RECORD_MEETING, REVOKE_CODE, TRANSFER, UPDATE_GOAL, UPDATE_STEP, add_goal, admit, cast, create, ok,
+    organization_id, plan_input, stored_bytes,
 };
 use crate::harness::{TestApp, account, code, heard, send, service_id, spawn_app};
 
@@ -210,6 +210,86 @@ async fn a_meeting_keeps_minutes_per_domain_and_its_decisions_join_the_action_pl
         .graphql_as(Some(&cast.caw), UPDATE_GOAL, json!({ "id": health }))
         .await;
     assert_eq!(code(&nothing), "BAD_USER_INPUT", "{nothing:#}");
+}
+
+#[tokio::test]
+async fn a_need_outside_the_life_domains_gets_a_domain_of_the_familys_own() {
+    let app = spawn_app().await;
+    let cast = cast(&app).await;
+    let plan = create(&app, &cast.coordinator, LABEL).await;
+    admit(&app, &cast, &plan, "caw-oost-vlaanderen", &cast.caw, &["health"]).await;
+    let by_member = app
+        .graphql_as(
+            Some(&cast.caw),
+            ADD_DOMAIN,
+            json!({ "plan": plan, "name": "Rijbewijs halen" }),
+        )
+        .await;
+    assert_eq!(code(&by_member), "FORBIDDEN", "{by_member:#}");
+    let added = ok(
+        &app,
+        &cast.coordinator,
+        ADD_DOMAIN,
+        json!({ "plan": plan, "name": "Rijbewijs halen" }),
+    )
+    .await;
+    assert_eq!(
+        added["addPlanDomain"],
+        json!({ "code": "plan:1", "label": "Rijbewijs halen", "own": true, "lifeDomain": null })
+    );
+    add_goal(
+        &app,
+        &cast.coordinator,
+        &plan,
+        "plan:1",
+        "Slagen voor het theorie-examen",
+    )
+    .await;
+    let unknown = app
+        .graphql_as(
+            Some(&cast.coordinator),
+            ADD_GOAL,
+            json!({ "plan": plan, "input": { "domain": "plan:7", "text": "x" } }),
+        )
+        .await;
+    assert_eq!(code(&unknown), "BAD_USER_INPUT", "{unknown:#}");
+
+    // Members are admitted to it by its code, and only they see it.
+    admit(&app, &cast, &plan, "ocmw-aalst", &cast.ocmw, &["finance", "plan:1"]).await;
+    let query = "query($id: ID!) { supportPlan(id: $id) { visibleDomains { code label own }
+        goals { text domain { code label own } } } }";
+    let ocmw = ok(&app, &cast.ocmw, query, json!({ "id": plan })).await;
+    assert_eq!(
+        ocmw["supportPlan"]["goals"],
+        json!([{ "text": "Slagen voor het theorie-examen", "domain": { "code": "plan:1", "label": "Rijbewijs halen", "own": true } }])
+    );
+    let visible: Vec<&str> = ocmw["supportPlan"]["visibleDomains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(visible, ["finance", "plan:1"]);
+    let caw = ok(&app, &cast.caw, query, json!({ "id": plan })).await;
+    assert_eq!(caw["supportPlan"]["goals"], json!([]));
+
+    // A goal there with nobody helping is a gap like any other.
+    let gaps = ok(&app, &cast.coordinator, GAPS, json!({ "plan": plan })).await;
+    let own = gaps["planGaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["domain"]["code"] == "plan:1")
+        .cloned();
+    assert_eq!(
+        own.map(|g| g["reason"].clone()),
+        Some(json!("GOAL_WITHOUT_ACTOR")),
+        "{gaps:#}"
+    );
+    assert!(
+        !stored_bytes(&app).await.contains("Rijbewijs"),
+        "an own domain's name is sealed"
+    );
 }
 
 #[tokio::test]

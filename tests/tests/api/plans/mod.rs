@@ -52,6 +52,7 @@ const TRANSFER: &str = "mutation($plan: ID!, $postal: String, $org: ID!) {
         id status planId from { id } to { id } toMunicipality { code } } }";
 const ANSWER_TRANSFER: &str = "mutation($id: ID!, $accept: Boolean!) { answerPlanTransfer(id: $id, accept: $accept) {
     id status planId followUp { id status service { id } municipality { code } } } }";
+const ADD_DOMAIN: &str = "mutation($plan: ID!, $name: String!) { addPlanDomain(planId: $plan, name: $name) { code label own lifeDomain { code } } }";
 const ISSUE_CODE: &str = "mutation($plan: ID!) { issueFamilyCode(planId: $plan) { code issuedAt } }";
 const REVOKE_CODE: &str = "mutation($plan: ID!) { revokeFamilyCode(planId: $plan) }";
 const CLOSE: &str = "mutation($id: ID!, $reason: PlanCloseReason!) { closeSupportPlan(id: $id, reason: $reason) {
@@ -516,6 +517,7 @@ async fn plan_rows(app: &TestApp) -> Vec<u64> {
         entity::support_plan_minute::Entity::find().count(&db).await.unwrap(),
         entity::support_plan_transfer::Entity::find().count(&db).await.unwrap(),
         entity::referral::Entity::find().count(&db).await.unwrap(),
+        entity::support_plan_domain::Entity::find().count(&db).await.unwrap(),
     ]
 }
 
@@ -652,6 +654,12 @@ async fn strangers_admins_and_municipality_editors_get_not_found_on_every_plan_q
             ANSWER_TRANSFER,
             &transfer,
             Box::new(|id| json!({ "id": id, "accept": true })),
+        ),
+        (
+            "addPlanDomain",
+            ADD_DOMAIN,
+            &plan,
+            Box::new(|id| json!({ "plan": id, "name": "Rijbewijs" })),
         ),
         (
             "issueFamilyCode",
@@ -951,6 +959,7 @@ async fn stored_bytes(app: &TestApp) -> String {
         "support_plan_meeting",
         "support_plan_minute",
         "support_plan_transfer",
+        "support_plan_domain",
     ] {
         let row = db
             .query_one_raw(Statement::from_string(
