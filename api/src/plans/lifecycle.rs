@@ -103,8 +103,8 @@ pub async fn erase_closed(db: &DatabaseConnection, now: DateTime<Utc>, retention
     Ok(ids.len() as u64)
 }
 
-/// Wipes every free text, the label, the household and languages, the minutes and the
-/// access log of `ids`, and ends their circles. Rows stay, as counts: domains, statuses,
+/// Wipes every free text, the label, the household, languages and postal codes, the minutes
+/// and the access log of `ids`, and ends their circles. Rows stay, as counts: domains, statuses,
 /// dates, which organizations took part.
 async fn erase(db: &impl ConnectionTrait, ids: &[String], now: DateTime<Utc>) -> Result<(), DbErr> {
     let none = || Expr::value(Option::<String>::None);
@@ -184,6 +184,11 @@ async fn erase(db: &impl ConnectionTrait, ids: &[String], now: DateTime<Utc>) ->
         .map(|m| m.id);
     support_plan_minute::Entity::delete_many()
         .filter(support_plan_minute::Column::MeetingId.is_in(meetings))
+        .exec(db)
+        .await?;
+    support_plan_transfer::Entity::update_many()
+        .col_expr(support_plan_transfer::Column::ToPostalCode, none())
+        .filter(support_plan_transfer::Column::PlanId.is_in(ids.to_vec()))
         .exec(db)
         .await?;
     support_plan_access::Entity::delete_many()
