@@ -24,6 +24,9 @@ pub struct ReferenceData {
     synonyms: HashMap<String, Vec<life_domain_synonym::Model>>,
     languages: BTreeMap<String, language::Model>,
     language_by_iso639_1: HashMap<String, String>,
+    /// What people type for a need, in the families' languages and in everyday words
+    /// (`seed/data/lexicon/`), for domains that exist.
+    lexicon: Vec<seed::LexiconTerm>,
 }
 
 /// One answer of the place autocomplete: a municipality, or a postal code in a municipality.
@@ -49,6 +52,7 @@ impl ReferenceData {
             .await?;
         let synonyms = life_domain_synonym::Entity::find().all(db).await?;
         let languages = language::Entity::find().all(db).await?;
+        let lexicon = seed::lexicon().map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
 
         let mut municipalities_by_name: Vec<&municipality::Model> = municipalities.iter().collect();
         municipalities_by_name.sort_by_key(|m| search_key::normalize(&m.name_nl));
@@ -69,7 +73,11 @@ impl ReferenceData {
 
         // Top-level domains first, each followed by nothing: children are looked up per parent.
         let (top, needs): (Vec<_>, Vec<_>) = domains.into_iter().partition(|d| d.parent_code.is_none());
-        let domains = top.into_iter().chain(needs).collect();
+        let domains: Vec<life_domain::Model> = top.into_iter().chain(needs).collect();
+        let lexicon: Vec<seed::LexiconTerm> = lexicon
+            .into_iter()
+            .filter(|t| domains.iter().any(|d| d.code == t.domain_code))
+            .collect();
 
         let mut synonyms_by_domain: HashMap<String, Vec<life_domain_synonym::Model>> = HashMap::new();
         for s in synonyms {
@@ -90,9 +98,15 @@ impl ReferenceData {
             municipalities_of_postal_code,
             domains,
             synonyms: synonyms_by_domain,
+            lexicon,
             languages: languages.into_iter().map(|l| (l.code.clone(), l)).collect(),
             language_by_iso639_1,
         })
+    }
+
+    /// The lexicon's terms, file by file.
+    pub fn lexicon(&self) -> &[seed::LexiconTerm] {
+        &self.lexicon
     }
 
     pub fn region(&self, code: &str) -> Option<&region::Model> {

@@ -8,13 +8,14 @@ mod collect;
 mod document;
 mod fields;
 mod index;
+mod lexicon;
 mod query;
 mod rank;
 mod types;
 
 pub use change_log::{prune as prune_change_log, record};
 pub use index::{BuildReport, SearchIndex, follow};
-pub use query::{FamilyPlace, Near, SearchRequest, locate_family};
+pub use query::{FamilyPlace, Near, SearchRequest, Understood, Via, locate_family};
 pub use types::SearchQuery;
 
 use std::path::PathBuf;
@@ -75,6 +76,8 @@ pub struct SearchResults {
     pub domain_facets: Vec<(String, usize)>,
     /// ISO 639-3 codes with how many hits offer them (by staff or interpreter), most first.
     pub language_facets: Vec<(String, usize)>,
+    /// The words of the text understood as naming a domain.
+    pub understood: Vec<Understood>,
 }
 
 #[derive(Clone, Debug)]
@@ -198,6 +201,7 @@ impl SearchIndex {
             origin: plan.place.as_ref().map(|p| p.position),
             domain_facets: by_count(collected.domain_counts),
             language_facets: by_count(collected.language_counts),
+            understood: plan.understood,
         })
     }
 

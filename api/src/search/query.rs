@@ -15,6 +15,7 @@ use tantivy::{Searcher, TantivyError};
 use super::SearchError;
 use super::analysis::{LANGS, words};
 use super::fields::{Coverage, Fields, enum_term, target_group_term};
+use super::lexicon::{self, TermWord};
 use crate::geo::Position;
 use crate::reference::{Lang, ReferenceData};
 
@@ -105,6 +106,8 @@ pub struct Plan {
     pub include_interpreted: bool,
     /// Domain codes that explain a hit: the ones filtered on and the ones the text named.
     pub explaining_domains: Vec<String>,
+    /// The words the text was understood by, and as what.
+    pub understood: Vec<Understood>,
     /// The text part alone (for scoring and snippets), if there was text.
     pub text_query: Option<Box<dyn Query>>,
     /// Text and filters together: what a hit must match.
@@ -198,11 +201,13 @@ impl SearchRequest {
             filters.push((Occur::Must, terms_query(fields.area, &place.coverage)));
         }
 
+        let mut understood = Vec::new();
         let text_query = match text {
             Some(text) => {
-                let (query, named_domains) = text_query(fields, vocabulary, searcher, text)?;
-                explaining_domains.extend(named_domains);
-                Some(query)
+                let planned = text_query(fields, vocabulary, searcher, text)?;
+                explaining_domains.extend(planned.named);
+                understood = planned.understood;
+                Some(planned.query)
             }
             None => None,
         };
@@ -228,6 +233,7 @@ impl SearchRequest {
             languages,
             include_interpreted: self.include_interpreted,
             explaining_domains,
+            understood,
             text_query,
             query,
         })
@@ -337,6 +343,14 @@ fn wanted_languages(reference: &ReferenceData, inputs: &[String]) -> Result<Vec<
     Ok(wanted)
 }
 
+/// The text part of a search.
+struct TextPlan {
+    query: Box<dyn Query>,
+    /// The domains the text names.
+    named: Vec<String>,
+    understood: Vec<Understood>,
+}
+
 /// The text as a query over every language's fields, and the domains it names.
 ///
 /// Words that name a domain ("huis zoeken" → housing) count mostly through that domain: on
@@ -346,12 +360,8 @@ fn text_query(
     vocabulary: &DomainVocabulary,
     searcher: &Searcher,
     text: &str,
-) -> Result<(Box<dyn Query>, Vec<String>), SearchError> {
-    let raw_words: Vec<&str> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(MAX_WORDS)
-        .collect();
+) -> Result<TextPlan, SearchError> {
+    let raw_words: Vec<&str> = lexicon::split_words(text).into_iter().take(MAX_WORDS).collect();
     // Each word as each language's analyzer sees it (nothing if it is a stop word there).
     let analysed: Vec<Vec<(usize, String)>> = LANGS
         .iter()
@@ -363,7 +373,7 @@ fn text_query(
                 .collect()
         })
         .collect();
-    let (named, naming_words) = vocabulary.named_in(&analysed);
+    let (named, naming_words, understood) = vocabulary.named_in(&raw_words, &analysed);
 
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for at in 0..raw_words.len() {
@@ -415,7 +425,11 @@ fn text_query(
     } else {
         Box::new(BooleanQuery::new(clauses))
     };
-    Ok((query, named))
+    Ok(TextPlan {
+        query,
+        named,
+        understood,
+    })
 }
 
 fn text_fields(fields: &Fields, lang_index: usize) -> [Field; 3] {
@@ -468,54 +482,167 @@ fn corrections(
         .collect())
 }
 
-/// Domain labels and synonyms as analysed word sequences, to see which domains a query names.
-pub struct DomainVocabulary {
-    phrases: Vec<(String, usize, Vec<String>)>,
+/// How a query's words came to name a domain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// The domain's label.
+    Label,
+    /// One of the domain's synonyms.
+    Synonym,
+    /// A lexicon term: the families' languages, or everyday words.
+    Lexicon,
 }
+
+/// Words of the query understood as naming a domain, to tell the volunteer why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Understood {
+    /// The words as typed.
+    pub text: String,
+    pub domain_code: String,
+    /// ISO 639-3 code of the language the words were understood in.
+    pub language: String,
+    pub via: Via,
+    /// False for lexicon terms no speaker of the language has reviewed yet.
+    pub reviewed: bool,
+}
+
+/// A phrase that names a domain, and where it comes from.
+struct Naming {
+    code: String,
+    language: String,
+    via: Via,
+    reviewed: bool,
+}
+
+/// Domain labels, synonyms and lexicon terms, to see which domains a query names: in Dutch,
+/// French and English as analysed word sequences, in the families' languages as folded words.
+pub struct DomainVocabulary {
+    phrases: Vec<(Naming, usize, Vec<String>)>,
+    foreign: Vec<(Naming, Vec<TermWord>)>,
+}
+
+/// ISO 639-3 codes of the analysed languages, in `LANGS` order.
+const LANG_CODES: [&str; 3] = ["nld", "fra", "eng"];
 
 impl DomainVocabulary {
     pub fn new(reference: &ReferenceData) -> Self {
         let mut phrases = Vec::new();
         for domain in reference.domains() {
             for (i, lang) in LANGS.into_iter().enumerate() {
-                let mut texts = vec![super::fields::label(domain, lang).to_owned()];
+                let mut texts = vec![(super::fields::label(domain, lang).to_owned(), Via::Label)];
                 texts.extend(
                     reference
                         .synonyms_of(&domain.code)
                         .iter()
                         .filter(|s| s.lang == lang.code())
-                        .map(|s| s.synonym.clone()),
+                        .map(|s| (s.synonym.clone(), Via::Synonym)),
                 );
-                for text in texts {
+                for (text, via) in texts {
                     let analysed = words(lang, &text);
                     if !analysed.is_empty() {
-                        phrases.push((domain.code.clone(), i, analysed));
+                        let naming = Naming {
+                            code: domain.code.clone(),
+                            language: LANG_CODES[i].to_owned(),
+                            via,
+                            reviewed: true,
+                        };
+                        phrases.push((naming, i, analysed));
                     }
                 }
             }
         }
-        DomainVocabulary { phrases }
+        let mut foreign = Vec::new();
+        for term in reference.lexicon() {
+            let naming = Naming {
+                code: term.domain_code.clone(),
+                language: term.language.clone(),
+                via: Via::Lexicon,
+                reviewed: term.reviewed,
+            };
+            match LANG_CODES.iter().position(|c| *c == term.language) {
+                Some(i) => {
+                    let analysed = words(LANGS[i], &term.term);
+                    if !analysed.is_empty() {
+                        phrases.push((naming, i, analysed));
+                    }
+                }
+                None => {
+                    let words = TermWord::of_term(&term.term);
+                    if !words.is_empty() {
+                        foreign.push((naming, words));
+                    }
+                }
+            }
+        }
+        DomainVocabulary { phrases, foreign }
     }
 
-    /// Domains whose label or a synonym appears, word for word after analysis, in a query
-    /// analysed per language (`(word position, word)` per language); and the positions of the
-    /// words that named them.
-    pub fn named_in(&self, query: &[Vec<(usize, String)>]) -> (Vec<String>, Vec<usize>) {
+    /// Domains whose label, a synonym or a lexicon term appears in a query: word for word
+    /// after analysis in the query analysed per language (`(word position, word)` per
+    /// language), or folded in `raw` (the words as typed). Returns the domains, the positions
+    /// of the words that named them, and what was understood.
+    pub fn named_in<'a>(
+        &'a self,
+        raw: &[&str],
+        query: &[Vec<(usize, String)>],
+    ) -> (Vec<String>, Vec<usize>, Vec<Understood>) {
         let mut named = Vec::new();
         let mut naming_words = Vec::new();
-        for (code, i, phrase) in &self.phrases {
+        let mut found: Vec<(Vec<usize>, &Naming)> = Vec::new();
+        let mut note = |naming: &'a Naming, positions: &[usize]| found.push((positions.to_vec(), naming));
+        for (naming, i, phrase) in &self.phrases {
             let seq = &query[*i];
             for window in seq.windows(phrase.len()) {
                 if window.iter().map(|(_, w)| w).eq(phrase.iter()) {
-                    named.push(code.clone());
-                    naming_words.extend(window.iter().map(|(at, _)| *at));
+                    named.push(naming.code.clone());
+                    let positions: Vec<usize> = window.iter().map(|(at, _)| *at).collect();
+                    note(naming, &positions);
+                    naming_words.extend(positions);
                 }
             }
+        }
+        let forms: Vec<Vec<String>> = raw.iter().map(|w| lexicon::forms(w)).collect();
+        for (naming, term) in &self.foreign {
+            for start in 0..forms.len().saturating_sub(term.len() - 1) {
+                if term.iter().enumerate().all(|(k, word)| word.matches(&forms[start + k])) {
+                    named.push(naming.code.clone());
+                    let positions: Vec<usize> = (start..start + term.len()).collect();
+                    note(naming, &positions);
+                    naming_words.extend(positions);
+                }
+            }
+        }
+        // Each domain once per words; words inside a longer match for the same domain
+        // ("kiralık" in "kiralık ev") add nothing.
+        found.sort_by_key(|(positions, _)| (positions[0], std::cmp::Reverse(positions.len())));
+        let mut understood: Vec<Understood> = Vec::new();
+        for (at, (positions, naming)) in found.iter().enumerate() {
+            let covered = found.iter().enumerate().any(|(other, (longer, by))| {
+                other != at
+                    && by.code == naming.code
+                    && longer.len() > positions.len()
+                    && positions.iter().all(|p| longer.contains(p))
+            });
+            let text = positions.iter().map(|p| raw[*p]).collect::<Vec<_>>().join(" ");
+            if covered
+                || understood
+                    .iter()
+                    .any(|u| u.text == text && u.domain_code == naming.code)
+            {
+                continue;
+            }
+            understood.push(Understood {
+                text,
+                domain_code: naming.code.clone(),
+                language: naming.language.clone(),
+                via: naming.via,
+                reviewed: naming.reviewed,
+            });
         }
         named.sort();
         named.dedup();
         naming_words.sort_unstable();
         naming_words.dedup();
-        (named, naming_words)
+        (named, naming_words, understood)
     }
 }

@@ -102,6 +102,34 @@ pub struct ServiceSearchConnection {
     pub edges: Vec<ServiceSearchEdge>,
     /// Counted over the whole result set, not just this page.
     pub facets: SearchFacets,
+    /// The words of `text` understood as naming a domain or need, and as what (`"житло"` →
+    /// housing, in Ukrainian): why these services came up. Empty without text.
+    pub understood: Vec<UnderstoodWords>,
+}
+
+/// How the words were understood.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "super::Via")]
+pub enum UnderstoodVia {
+    /// The domain's label.
+    Label,
+    /// One of the domain's synonyms.
+    Synonym,
+    /// A term of the lexicon: the families' languages and everyday words (`seed/data/lexicon/`).
+    Lexicon,
+}
+
+/// Words of the search text that named a domain.
+#[derive(SimpleObject)]
+pub struct UnderstoodWords {
+    /// The words as typed.
+    pub text: String,
+    pub domain: LifeDomain,
+    /// The language they were understood in.
+    pub language: Option<Language>,
+    pub via: UnderstoodVia,
+    /// False for a lexicon term no speaker of its language has reviewed yet.
+    pub reviewed: bool,
 }
 
 /// One service found, and why.
@@ -316,7 +344,21 @@ impl SearchQuery {
                 })
                 .collect(),
         };
+        let understood = results
+            .understood
+            .iter()
+            .filter_map(|u| {
+                Some(UnderstoodWords {
+                    text: u.text.clone(),
+                    domain: LifeDomain::by_code(reference, &u.domain_code)?,
+                    language: Language::by_code(reference, &u.language),
+                    via: u.via.into(),
+                    reviewed: u.reviewed,
+                })
+            })
+            .collect();
         Ok(ServiceSearchConnection {
+            understood,
             total_count: total,
             page_info: PageInfo {
                 has_previous_page: page.offset > 0,

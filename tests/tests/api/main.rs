@@ -11,6 +11,7 @@ mod coverage;
 mod editing;
 mod hsds;
 mod hsds_import;
+mod languages;
 mod limits;
 mod listings;
 mod pipeline;

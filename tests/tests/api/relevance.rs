@@ -1,6 +1,7 @@
 //! The relevance set: realistic requests as volunteers and social workers type them, each with
 //! the demo services that must be in the top 5 (`tests/relevance/requests.json`). The test
-//! prints precision@5 and fails below `PRECISION_BAR`.
+//! prints precision@5 and fails below `PRECISION_BAR`; a second set in the families' languages
+//! and everyday words (`requests-languages.json`) below `LANGUAGES_PRECISION_BAR`.
 //!
 //! Precision@5 here is, per request, the share of its expected services found in the top 5
 //! (out of at most 5), averaged over all requests.
@@ -11,12 +12,32 @@ use serde_json::{Value, json};
 
 use crate::harness::spawn_app;
 
-const PRECISION_BAR: f64 = 0.9;
+/// The first set: Dutch, French and English as volunteers type them.
+const PRECISION_BAR: f64 = 0.95;
+/// The second set (`requests-languages.json`): queries in the families' own languages and
+/// needs in everyday words, written against the demo map by someone who did not write the
+/// lexicon.
+const LANGUAGES_PRECISION_BAR: f64 = 0.85;
 
 #[tokio::test]
 async fn precision_at_5_over_the_relevance_set_meets_the_bar() {
-    let requests: Vec<Value> =
-        serde_json::from_str(include_str!("../../relevance/requests.json")).expect("the relevance set is JSON");
+    let precision = precision_at_5(include_str!("../../relevance/requests.json"), PRECISION_BAR).await;
+    println!("precision@5 over requests.json: {precision:.3} (bar {PRECISION_BAR})");
+}
+
+#[tokio::test]
+async fn precision_at_5_over_the_families_languages_and_everyday_words_meets_the_bar() {
+    let precision = precision_at_5(
+        include_str!("../../relevance/requests-languages.json"),
+        LANGUAGES_PRECISION_BAR,
+    )
+    .await;
+    println!("precision@5 over requests-languages.json: {precision:.3} (bar {LANGUAGES_PRECISION_BAR})");
+}
+
+/// Runs every request of a set and fails below `bar`; returns precision@5.
+async fn precision_at_5(set: &str, bar: f64) -> f64 {
+    let requests: Vec<Value> = serde_json::from_str(set).expect("the relevance set is JSON");
     assert!(requests.len() >= 40, "the set has {} requests", requests.len());
     let app = spawn_app().await;
     let keys_by_id: HashMap<String, String> = requests
@@ -68,13 +89,14 @@ async fn precision_at_5_over_the_relevance_set_meets_the_bar() {
     }
     let precision = total / requests.len() as f64;
     println!(
-        "precision@5 over {} requests: {precision:.3} (bar {PRECISION_BAR})\n{}",
+        "precision@5 over {} requests: {precision:.3} (bar {bar})\n{}",
         requests.len(),
         misses.join("\n")
     );
     assert!(
-        precision >= PRECISION_BAR,
-        "precision@5 {precision:.3} is below {PRECISION_BAR}:\n{}",
+        precision >= bar,
+        "precision@5 {precision:.3} is below {bar}:\n{}",
         misses.join("\n")
     );
+    precision
 }
