@@ -364,6 +364,12 @@ pub async fn forward_referral(
         return invalid("serviceId", "is the service that declined: forward to another one");
     }
     let old = view(keyring, old)?;
+    // The new referral carries the step on only while the referrer still acts in that plan
+    // (a plan handed over to another place no longer is its to follow).
+    let plan_step_id = match old.referral.plan_step_id.clone() {
+        Some(step) if crate::plans::referable_step(db, viewer, &step).await? => Some(step),
+        _ => None,
+    };
     let new = NewReferral {
         service_id: service_id.to_owned(),
         need_code: old.referral.need_code.clone(),
@@ -380,7 +386,7 @@ pub async fn forward_referral(
         consent_given: true,
         respond_by: None,
         override_area,
-        plan_step_id: old.referral.plan_step_id.clone(),
+        plan_step_id,
         forwarded_from_id: Some(old.referral.id.clone()),
     };
     create_referral(db, reference, keyring, viewer, new).await
