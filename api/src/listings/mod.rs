@@ -21,7 +21,6 @@ pub use editing::{
 pub use field::Field;
 pub use loaders::LocationsOfService;
 pub use loaders::MapLoader;
-pub(crate) use suggestions::client_key;
 pub use suggestions::{
     ServiceSuggestion, SuggestionLimiter, SuggestionsMutation, SuggestionsQuery, pending_suggestions,
     resolve_suggestion, suggest_change,

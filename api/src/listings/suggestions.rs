@@ -11,8 +11,7 @@ use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::enums::{Role, SuggestionStatus as Status};
 use entity::{location, service, service_location, suggestion};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::Quota;
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder,
@@ -25,7 +24,7 @@ use crate::error::ApiResult;
 use crate::reference::ReferenceData;
 use crate::reference::types::reference;
 use crate::relay::{self, NodeKind, Page, PageRequest};
-use crate::server::ClientAddress;
+use crate::server::{AddressLimiter, ClientAddress};
 
 /// A message or a note: enough for "the phone number changed to …, the office moved to …".
 const MAX_TEXT_CHARS: usize = 1_000;
@@ -33,45 +32,14 @@ const MAX_TEXT_CHARS: usize = 1_000;
 /// more than five in ten minutes. A volunteer correcting a few listings stays well under it.
 const SUGGESTION_BURST: u32 = 5;
 const SUGGESTIONS_PER_HOUR: u32 = 30;
-/// The limiter remembers every address it saw; past this many it forgets those that are
-/// back to a full quota, so anonymous callers cannot grow it without bound.
-const REMEMBERED_ADDRESSES: usize = 10_000;
-
 /// Limits suggestions per client address, signed in or not.
-pub struct SuggestionLimiter(DefaultKeyedRateLimiter<IpAddr>);
+pub struct SuggestionLimiter(AddressLimiter);
 
 impl Default for SuggestionLimiter {
     fn default() -> Self {
         let per_hour = NonZeroU32::new(SUGGESTIONS_PER_HOUR).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(SUGGESTION_BURST).unwrap_or(NonZeroU32::MIN);
-        SuggestionLimiter(DefaultKeyedRateLimiter::keyed(
-            Quota::per_hour(per_hour).allow_burst(burst),
-        ))
-    }
-}
-
-impl SuggestionLimiter {
-    /// Counts one suggestion from `client`; over the limit, the seconds until the next one
-    /// is allowed.
-    fn check(&self, client: IpAddr) -> Result<(), u64> {
-        if self.0.len() > REMEMBERED_ADDRESSES {
-            self.0.retain_recent();
-        }
-        self.0
-            .check_key(&client_key(client))
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()).as_secs().max(1))
-    }
-}
-
-/// The key a client is limited under. An IPv6 client usually holds a whole /64 and can send
-/// from any address in it, so the /64 counts as one client; an IPv4-mapped address is IPv4.
-pub(crate) fn client_key(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6((u128::from(v6) & (u128::MAX << 64)).into()),
-        },
-        v4 => v4,
+        SuggestionLimiter(AddressLimiter::new(Quota::per_hour(per_hour).allow_burst(burst)))
     }
 }
 
@@ -120,7 +88,7 @@ pub async fn suggest_change(
         .one(db)
         .await?
         .ok_or_else(|| ListingsError::NotFound("service", service_id.to_owned()))?;
-    limiter.check(client).map_err(ListingsError::TooManySuggestions)?;
+    limiter.0.check(client).map_err(ListingsError::TooManySuggestions)?;
     let suggestion = suggestion::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         service_id: Set(service.id.clone()),

@@ -11,14 +11,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use entity::support_plan;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::Quota;
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::{Access, Intent, Keyring, PLAN, PlanView, PlansError, access, log_read, open_plan};
 use crate::auth::Viewer;
+use crate::server::AddressLimiter;
 
 /// What the family's code is recognised by, so nobody mistakes it for an API token.
 const CODE_PREFIX: &str = "gezin_";
@@ -26,28 +26,14 @@ const CODE_PREFIX: &str = "gezin_";
 pub const FAMILY_READER: &str = "family";
 /// Attempts per client address per minute, right or wrong.
 const ATTEMPTS_PER_MINUTE: u32 = 10;
-const REMEMBERED_ADDRESSES: usize = 10_000;
 
 /// Limits family-code attempts per client address.
-pub struct FamilyLimiter(DefaultKeyedRateLimiter<IpAddr>);
+pub struct FamilyLimiter(AddressLimiter);
 
 impl Default for FamilyLimiter {
     fn default() -> Self {
         let per_minute = NonZeroU32::new(ATTEMPTS_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
-        FamilyLimiter(DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute)))
-    }
-}
-
-impl FamilyLimiter {
-    fn check(&self, client: IpAddr) -> Result<(), PlansError> {
-        if self.0.len() > REMEMBERED_ADDRESSES {
-            self.0.retain_recent();
-        }
-        self.0
-            .check_key(&crate::listings::client_key(client))
-            .map_err(|not_until| {
-                PlansError::TooManyAttempts(not_until.wait_time_from(DefaultClock::default().now()).as_secs().max(1))
-            })
+        FamilyLimiter(AddressLimiter::new(Quota::per_minute(per_minute)))
     }
 }
 
@@ -98,7 +84,7 @@ pub async fn family_view(
     client: IpAddr,
     code: &str,
 ) -> Result<PlanView, PlansError> {
-    limiter.check(client)?;
+    limiter.0.check(client).map_err(PlansError::TooManyAttempts)?;
     let not_found = || PlansError::UnknownFamilyCode;
     let code = code.trim();
     if !code.starts_with(CODE_PREFIX) {

@@ -3,7 +3,7 @@
 //! (a goal or a need and nobody helping). Counts only, never a count below five, so that no
 //! family can be singled out; they survive erasure, which leaves domains and statuses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use entity::support_plan_goal::GoalStatus;
 use entity::{service, support_plan, support_plan_actor, support_plan_domain_note, support_plan_goal};
@@ -34,6 +34,14 @@ pub struct DomainStatistics {
     pub share_reached: Option<f64>,
     /// Open plans with a gap in this domain.
     pub unfilled_gaps: Option<u64>,
+}
+
+/// One plan's goals, "missing" notes and actors.
+#[derive(Default)]
+struct PlanRows {
+    goals: Vec<support_plan_goal::Model>,
+    notes: Vec<support_plan_domain_note::Model>,
+    actors: Vec<support_plan_actor::Model>,
 }
 
 fn shown(n: u64) -> Option<u64> {
@@ -80,35 +88,42 @@ pub async fn statistics(
         .all(db)
         .await?;
 
+    // Each plan's rows, grouped once: a gap is a plan's own matter.
+    let mut of_plan: HashMap<&str, PlanRows> = HashMap::new();
+    for goal in &goals {
+        of_plan.entry(&goal.plan_id).or_default().goals.push(goal.clone());
+    }
+    for note in &notes {
+        of_plan.entry(&note.plan_id).or_default().notes.push(note.clone());
+    }
+    for actor in &actors {
+        of_plan.entry(&actor.plan_id).or_default().actors.push(actor.clone());
+    }
+    let none = PlanRows::default();
     let mut by_municipality: BTreeMap<&str, Vec<&support_plan::Model>> = BTreeMap::new();
     for plan in &plans {
         by_municipality.entry(&plan.municipality_code).or_default().push(plan);
     }
     let mut rows = Vec::new();
     for (municipality, plans) in by_municipality {
-        let open: Vec<&str> = plans
+        let rows_of = |plan: &support_plan::Model| of_plan.get(plan.id.as_str()).unwrap_or(&none);
+        let open: Vec<&PlanRows> = plans
             .iter()
             .filter(|p| p.closed_at.is_none())
-            .map(|p| p.id.as_str())
+            .map(|p| rows_of(p))
             .collect();
-        let in_plans = |plan_id: &str| plans.iter().any(|p| p.id == plan_id);
         let mut domains = Vec::new();
         for domain in reference.top_domains() {
             let code = domain.code.as_str();
-            let set: Vec<_> = goals
+            let set: Vec<_> = plans
                 .iter()
-                .filter(|g| g.domain == code && in_plans(&g.plan_id))
+                .flat_map(|p| rows_of(p).goals.iter())
+                .filter(|g| g.domain == code)
                 .collect();
             let reached = set.iter().filter(|g| g.status == GoalStatus::Reached).count() as u64;
             let unfilled = open
                 .iter()
-                .filter(|plan_id| {
-                    let of = |id: &str| id == **plan_id;
-                    let goals: Vec<_> = goals.iter().filter(|g| of(&g.plan_id)).cloned().collect();
-                    let notes: Vec<_> = notes.iter().filter(|n| of(&n.plan_id)).cloned().collect();
-                    let actors: Vec<_> = actors.iter().filter(|a| of(&a.plan_id)).cloned().collect();
-                    gap_reason(code, &goals, &notes, &actors, &on_map).is_some()
-                })
+                .filter(|r| gap_reason(code, &r.goals, &r.notes, &r.actors, &on_map).is_some())
                 .count() as u64;
             let (goals_shown, reached_shown) = (shown(set.len() as u64), shown(reached));
             if goals_shown.is_none() && shown(unfilled).is_none() {

@@ -60,11 +60,7 @@ impl PlanDomain {
         }
         reference(ctx)
             .domain(&self.code)
-            .map(|d| match lang {
-                Lang::Nl => d.label_nl.clone(),
-                Lang::Fr => d.label_fr.clone(),
-                Lang::En => d.label_en.clone(),
-            })
+            .map(|d| crate::search::label(d, lang).to_owned())
             .unwrap_or_default()
     }
 

@@ -14,6 +14,7 @@ mod rank;
 mod types;
 
 pub use change_log::{prune as prune_change_log, record};
+pub use fields::label;
 pub use index::{BuildReport, SearchIndex, follow};
 pub use query::{FamilyPlace, Near, SearchRequest, Understood, Via, locate_family};
 pub use types::SearchQuery;

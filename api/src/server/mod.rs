@@ -2,11 +2,13 @@
 //! WebSocket on `/graphql/ws`, the HSDS API under `/hsds/`, `/healthz`, `/readyz`. Each server has its own search index,
 //! fed by the change log, and runs the referral jobs (expiry, erasure).
 
+mod address_limit;
 mod client;
 mod http;
 mod pipeline;
 mod websocket;
 
+pub use address_limit::AddressLimiter;
 pub use pipeline::{ClientAddress, MAX_SEARCHES_PER_REQUEST, RequestCost};
 
 use std::future::Future;
