@@ -11,7 +11,7 @@ use super::{
     RECORD_MEETING, REVOKE_CODE, TRANSFER, UPDATE_GOAL, UPDATE_STEP, add_goal, admit, cast, create, ok,
     organization_id, plan_input, stored_bytes,
 };
-use crate::harness::{TestApp, account, code, heard, send, service_id, spawn_app};
+use crate::harness::{TestApp, account, code, heard, operate, send, service_id, spawn_app};
 
 const MEETINGS: &str = "query($id: ID!) { supportPlan(id: $id) {
     meetings { id heldOn attending { id } minutes { domain { code } text } decisions { id text meetingId } }
@@ -349,6 +349,15 @@ async fn a_step_carries_its_referral_and_a_declined_one_is_forwarded_without_ret
         )
         .await;
     assert_eq!(code(&by_service), "NOT_FOUND", "{by_service:#}");
+    let mut socket = app.websocket_ready(Some(&cast.stranger)).await;
+    let over_ws = operate(
+        &mut socket,
+        "forward",
+        FORWARD,
+        json!({ "id": first, "service": service_id("huurdersbond-ov-huuradvies") }),
+    )
+    .await;
+    assert_eq!(over_ws["payload"][0]["extensions"]["code"], "NOT_FOUND", "{over_ws:#}");
     let forwarded = ok(
         &app,
         &cast.coordinator,
@@ -592,6 +601,9 @@ async fn the_family_opens_its_own_plan_with_a_code_until_it_is_revoked() {
         assert_eq!(code(&refused), "NOT_FOUND", "{what}: {refused:#}");
         assert!(!refused.to_string().contains("woning"), "{what}: {refused:#}");
     }
+    let mut socket = app.websocket_ready(None).await;
+    let over_ws = operate(&mut socket, "family", FAMILY, json!({ "code": first })).await;
+    assert_eq!(over_ws["payload"][0]["extensions"]["code"], "NOT_FOUND", "{over_ws:#}");
     assert_eq!(
         app.graphql(FAMILY, json!({ "code": second })).await["data"]["familyView"]["goals"][0]["text"],
         "Een woning vinden"
@@ -603,7 +615,8 @@ async fn the_family_opens_its_own_plan_with_a_code_until_it_is_revoked() {
     let revoked = app.graphql(FAMILY, json!({ "code": second })).await;
     assert_eq!(code(&revoked), "NOT_FOUND", "{revoked:#}");
 
-    // Ten attempts a minute per address, right or wrong: this test made six so far.
+    // Ten attempts a minute per address, right or wrong, over either transport: this test
+    // made seven so far.
     let mut limited = Value::Null;
     for _ in 0..5 {
         limited = app.graphql(FAMILY, json!({ "code": french_code })).await;
@@ -892,5 +905,11 @@ async fn plan_statistics_count_per_municipality_and_hide_counts_below_five() {
     ] {
         let refused = app.graphql_as(Some(token), STATISTICS, json!({ "m": "41002" })).await;
         assert_eq!(code(&refused), "FORBIDDEN", "{who}: {refused:#}");
+        let mut socket = app.websocket_ready(Some(token)).await;
+        let over_ws = operate(&mut socket, "statistics", STATISTICS, json!({ "m": "41002" })).await;
+        assert_eq!(
+            over_ws["payload"][0]["extensions"]["code"], "FORBIDDEN",
+            "{who}: {over_ws:#}"
+        );
     }
 }
