@@ -127,9 +127,18 @@ async fn an_operation_that_runs_too_long_is_stopped_with_a_message_it_can_act_on
         ..api::server::Limits::default()
     })
     .await;
-    let over_http = app.graphql(SEARCH, json!({})).await;
+    // Ten searches in one operation: more work than one tick of the timer, so the timeout,
+    // not the answer, comes first however fast one search is.
+    let slow = format!(
+        "{{ {} }}",
+        (0..10)
+            .map(|i| format!("s{i}: searchServices(input: {{ text: \"huurcontract {i}\" }}) {{ totalCount }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let over_http = app.graphql(&slow, json!({})).await;
     let mut socket = app.websocket_ready(None).await;
-    let over_ws = operate(&mut socket, "slow", SEARCH, json!({})).await;
+    let over_ws = operate(&mut socket, "slow", &slow, json!({})).await;
     assert_eq!(over_ws["type"], "error", "{over_ws:#}");
     for response in [&over_http, &over_ws] {
         let error = first_error(response);
