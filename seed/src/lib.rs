@@ -5,11 +5,13 @@
 
 mod demo_map;
 mod insert;
+mod labels;
 mod lexicon;
 mod reference;
 mod synthetic;
 
 pub use demo_map::{DEMO_NOTICE, demo_id, seed_demo_map};
+pub use labels::{LabelSet, labels};
 pub use lexicon::{LexiconTerm, lexicon};
 pub use reference::seed_reference_data;
 pub use synthetic::{SyntheticReport, seed_synthetic_map};
