@@ -25,7 +25,7 @@ pub use suggestions::{
     ServiceSuggestion, SuggestionLimiter, SuggestionsMutation, SuggestionsQuery, pending_suggestions,
     resolve_suggestion, suggest_change,
 };
-pub use types::{Access, LanguageMode, ListingsQuery, Location, Organization, Service, TargetGroup};
+pub use types::{Access, Cost, LanguageMode, ListingsQuery, Location, Organization, Service, TargetGroup};
 pub use write::{Author, MapWriter, Searchable};
 
 /// The longest part of a name `organizations(search:)` looks for (longer patterns are

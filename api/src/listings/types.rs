@@ -8,7 +8,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Duration, Utc};
 use entity::enums::{AuditResource, ServiceAreaKind};
-use entity::{location, organization, service, service_area, service_language};
+use entity::{location, organization, service, service_area, service_language, service_translation};
 use sea_orm::{ActiveEnum, DatabaseConnection, DbErr};
 
 use super::loaders::{
@@ -18,7 +18,7 @@ use super::loaders::{
 use super::{OrganizationFilter, STALE_AFTER_DAYS, ServiceFilter};
 use crate::error::{ApiError, ApiResult, Reason, loader_error};
 use crate::reference::types::{Province, Region, reference};
-use crate::reference::{Lang, Language, LifeDomain, Municipality, ReferenceData};
+use crate::reference::{Lang, Language, LifeDomain, Localized, LocalizedText, Municipality, ReferenceData};
 use crate::relay::{self, NodeKind, Page, PageRequest};
 
 fn loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<MapLoader>> {
@@ -375,15 +375,27 @@ pub struct Capacity {
 pub struct Service(pub(crate) service::Model);
 
 impl Service {
-    async fn translation(&self, ctx: &Context<'_>, lang: Lang) -> ApiResult<Option<(String, String)>> {
-        if lang == Lang::Nl {
-            return Ok(None);
-        }
-        let translations = load_list(ctx, TranslationsOfService(self.0.id.clone())).await?;
-        Ok(translations
-            .into_iter()
-            .find(|t| t.lang == lang.code())
-            .map(|t| (t.name, t.description)))
+    /// A text of the service in `lang`, its macrolanguage or Dutch, field by field: a
+    /// translation without a description still gives its name.
+    async fn text(
+        &self,
+        ctx: &Context<'_>,
+        lang: Lang,
+        dutch: &str,
+        translated: fn(&service_translation::Model) -> &str,
+    ) -> ApiResult<Localized> {
+        let translations = if lang == Lang::Nl {
+            Vec::new()
+        } else {
+            load_list(ctx, TranslationsOfService(self.0.id.clone())).await?
+        };
+        Ok(reference(ctx).localize(lang, |l| {
+            let text = match l {
+                Lang::Nl => dutch,
+                _ => translations.iter().find(|t| t.lang == l.code()).map(translated)?,
+            };
+            Some((text, true))
+        }))
     }
 
     async fn locations_of(&self, ctx: &Context<'_>) -> ApiResult<Vec<location::Model>> {
@@ -397,20 +409,32 @@ impl Service {
         relay::global_id(NodeKind::Service, &self.0.id)
     }
 
-    /// Name in `lang`, falling back to Dutch when there is no translation.
+    /// Name in `lang`, falling back to its macrolanguage, then Dutch (see `nameText`).
     async fn name(&self, ctx: &Context<'_>, #[graphql(default)] lang: Lang) -> ApiResult<String> {
-        Ok(self
-            .translation(ctx, lang)
-            .await?
-            .map_or_else(|| self.0.name.clone(), |(name, _)| name))
+        Ok(self.text(ctx, lang, &self.0.name, |t| &t.name).await?.text)
     }
 
-    /// Description in `lang`, falling back to Dutch when there is no translation.
+    /// The name in `lang` or the language it fell back to, saying which and which way it runs.
+    async fn name_text(&self, ctx: &Context<'_>, #[graphql(default)] lang: Lang) -> ApiResult<LocalizedText> {
+        Ok(self.text(ctx, lang, &self.0.name, |t| &t.name).await?.into())
+    }
+
+    /// Description in `lang`, falling back to its macrolanguage, then Dutch (see
+    /// `descriptionText`).
     async fn description(&self, ctx: &Context<'_>, #[graphql(default)] lang: Lang) -> ApiResult<String> {
         Ok(self
-            .translation(ctx, lang)
+            .text(ctx, lang, &self.0.description, |t| &t.description)
             .await?
-            .map_or_else(|| self.0.description.clone(), |(_, description)| description))
+            .text)
+    }
+
+    /// The description in `lang` or the language it fell back to, saying which and which
+    /// way it runs.
+    async fn description_text(&self, ctx: &Context<'_>, #[graphql(default)] lang: Lang) -> ApiResult<LocalizedText> {
+        Ok(self
+            .text(ctx, lang, &self.0.description, |t| &t.description)
+            .await?
+            .into())
     }
 
     async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {

@@ -17,7 +17,8 @@ use super::{
 use crate::auth::Viewer;
 use crate::error::{ApiResult, context_data};
 use crate::listings::{self, Organization, Service};
-use crate::reference::types::{Lang, reference};
+use crate::reference::Lang;
+use crate::reference::types::reference;
 use crate::reference::{Language, LifeDomain, Municipality};
 use crate::referrals::Keyring;
 use crate::referrals::types::ReferralStatus;
@@ -60,7 +61,7 @@ impl PlanDomain {
         }
         reference(ctx)
             .domain(&self.code)
-            .map(|d| crate::search::label(d, lang).to_owned())
+            .map(|d| reference(ctx).domain_label(d, lang).text)
             .unwrap_or_default()
     }
 
@@ -1006,14 +1007,15 @@ impl FamilyPlan {
             .collect()
     }
 
-    /// The first of the family's languages the API has labels in (Dutch when none): ask
-    /// `label(lang:)` in it.
+    /// The first of the family's languages the API has labels in, itself or through its
+    /// macrolanguage (Dari through Persian); Dutch when none. Ask `label(lang:)` in it.
     async fn label_language(&self, ctx: &Context<'_>) -> Lang {
+        let reference = reference(ctx);
         self.0
             .languages
             .iter()
-            .filter_map(|code| reference(ctx).language(code)?.iso639_1.as_deref())
-            .find_map(Lang::from_iso639_1)
+            .filter_map(|code| reference.answer_language(code))
+            .find(|lang| reference.has_labels(*lang))
             .unwrap_or_default()
     }
 

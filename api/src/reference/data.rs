@@ -6,7 +6,8 @@ use entity::{
 };
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
-use super::ReferenceError;
+use super::labels::{self, Direction, Languages, Localized, Value};
+use super::{Lang, ReferenceError};
 use crate::geo::{Position, distance_km};
 
 /// All reference data, loaded once at start-up.
@@ -27,6 +28,8 @@ pub struct ReferenceData {
     /// What people type for a need, in the families' languages and in everyday words
     /// (`seed/data/lexicon/`), for domains that exist.
     lexicon: Vec<seed::LexiconTerm>,
+    /// Fallbacks, directions and labels of the answer languages.
+    answer_languages: Languages,
 }
 
 /// One answer of the place autocomplete: a municipality, or a postal code in a municipality.
@@ -53,6 +56,8 @@ impl ReferenceData {
         let synonyms = life_domain_synonym::Entity::find().all(db).await?;
         let languages = language::Entity::find().all(db).await?;
         let lexicon = seed::lexicon().map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+        let labels = seed::labels().map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+        let answer_languages = Languages::new(&languages, labels);
 
         let mut municipalities_by_name: Vec<&municipality::Model> = municipalities.iter().collect();
         municipalities_by_name.sort_by_key(|m| search_key::normalize(&m.name_nl));
@@ -99,9 +104,40 @@ impl ReferenceData {
             domains,
             synonyms: synonyms_by_domain,
             lexicon,
+            answer_languages,
             languages: languages.into_iter().map(|l| (l.code.clone(), l)).collect(),
             language_by_iso639_1,
         })
+    }
+
+    /// A life domain's label in `lang`, or in the language it falls back to.
+    pub fn domain_label(&self, domain: &life_domain::Model, lang: Lang) -> Localized {
+        self.answer_languages.domain_label(domain, lang)
+    }
+
+    /// A target group's, cost's or access's label in `lang`, or in its fallback.
+    pub fn value_label(&self, value: Value, lang: Lang) -> Localized {
+        self.answer_languages.value_label(value, lang)
+    }
+
+    /// The first text `text_in` gives (with whether it was reviewed) along `lang`'s
+    /// fallbacks: `lang`, its macrolanguage, Dutch. Empty texts are skipped.
+    pub fn localize<'t>(&self, lang: Lang, text_in: impl Fn(Lang) -> Option<(&'t str, bool)>) -> Localized {
+        self.answer_languages.localize(lang, text_in)
+    }
+
+    pub fn direction(&self, lang: Lang) -> Direction {
+        self.answer_languages.direction(lang)
+    }
+
+    /// Whether labels asked in `lang` come in that language or its macrolanguage.
+    pub fn has_labels(&self, lang: Lang) -> bool {
+        self.answer_languages.has_labels(lang)
+    }
+
+    /// The answer language of a language code (`prs`, `ar`, `fa-AF`).
+    pub fn answer_language(&self, code: &str) -> Option<Lang> {
+        labels::lang_of(self.normalize_language(code).ok()?)
     }
 
     /// The lexicon's terms, file by file.

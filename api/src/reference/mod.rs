@@ -3,10 +3,14 @@
 //! lookup (place autocomplete, domain expansion, language normalisation) is a map access.
 
 mod data;
+mod labels;
+mod lang;
 pub(crate) mod types;
 
 pub use data::{Place, ReferenceData};
-pub use types::{Lang, Language, LifeDomain, Municipality, ReferenceQuery};
+pub use labels::{Direction, Localized, Value};
+pub use lang::Lang;
+pub use types::{Language, LifeDomain, LocalizedText, Municipality, ReferenceQuery};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReferenceError {

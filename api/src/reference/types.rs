@@ -7,29 +7,40 @@ use async_graphql::{ComplexObject, Context, Enum, ID, Object, SimpleObject};
 use crate::error::{ApiError, ApiResult, Reason};
 use entity::{language, life_domain, municipality};
 
-use super::ReferenceData;
+use super::{Lang, Localized, ReferenceData, Value};
+use crate::listings::{Access, Cost, TargetGroup};
 use crate::relay::{self, NodeKind, Page, PageRequest};
+use sea_orm::Iterable;
 
-/// The language an answer's labels are in. Dutch is the default and the fallback.
-#[derive(Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Lang {
-    #[default]
-    Nl,
-    Fr,
-    En,
+/// Which way a text runs, for a front end's `dir`.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "super::Direction")]
+pub enum TextDirection {
+    Ltr,
+    /// Right to left: Arabic, Persian, Pashto, Sorani…
+    Rtl,
 }
 
-impl Lang {
-    /// The answer language for an ISO 639-1 code, where the API has labels in it.
-    pub fn from_iso639_1(code: &str) -> Option<Lang> {
-        [Lang::Nl, Lang::Fr, Lang::En].into_iter().find(|l| l.code() == code)
-    }
+/// A text in the language asked for, or in the language it fell back to (its macrolanguage,
+/// then Dutch): which one it is, and which way it runs.
+#[derive(SimpleObject)]
+pub struct LocalizedText {
+    pub text: String,
+    /// The language the text is in, which may not be the one asked for.
+    pub lang: Lang,
+    pub direction: TextDirection,
+    /// False for a label no speaker of its language has reviewed yet (`seed/data/labels/`);
+    /// a service's own texts are as its editors wrote them.
+    pub reviewed: bool,
+}
 
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Nl => "nl",
-            Lang::Fr => "fr",
-            Lang::En => "en",
+impl From<Localized> for LocalizedText {
+    fn from(l: Localized) -> Self {
+        LocalizedText {
+            text: l.text,
+            lang: l.lang,
+            direction: l.direction.into(),
+            reviewed: l.reviewed,
         }
     }
 }
@@ -221,12 +232,14 @@ impl LifeDomain {
         &self.0.code
     }
 
-    async fn label(&self, #[graphql(default)] lang: Lang) -> &str {
-        match lang {
-            Lang::Nl => &self.0.label_nl,
-            Lang::Fr => &self.0.label_fr,
-            Lang::En => &self.0.label_en,
-        }
+    /// The label in `lang`, or in the language it falls back to (see `labelText`).
+    async fn label(&self, ctx: &Context<'_>, #[graphql(default)] lang: Lang) -> String {
+        reference(ctx).domain_label(&self.0, lang).text
+    }
+
+    /// The label in `lang`, its macrolanguage or Dutch, saying which and which way it runs.
+    async fn label_text(&self, ctx: &Context<'_>, #[graphql(default)] lang: Lang) -> LocalizedText {
+        reference(ctx).domain_label(&self.0, lang).into()
     }
 
     /// Words people type when they mean this domain, in `lang`.
@@ -283,6 +296,15 @@ impl Language {
     /// The language's name for itself (CLDR), where known.
     async fn name_native(&self) -> Option<&str> {
         self.0.name_native.as_deref()
+    }
+
+    /// Which way the language is written: the way its name for itself runs, or its
+    /// macrolanguage's.
+    async fn direction(&self, ctx: &Context<'_>) -> TextDirection {
+        let reference = reference(ctx);
+        reference
+            .answer_language(&self.0.code)
+            .map_or(TextDirection::Ltr, |lang| reference.direction(lang).into())
     }
 
     async fn is_macrolanguage(&self) -> bool {
@@ -374,6 +396,12 @@ impl ReferenceQuery {
         LifeDomain::by_code(reference(ctx), code.trim())
     }
 
+    /// The labels of target groups, cost and access in `lang` (or its fallback), for filters
+    /// and for showing a service's values.
+    async fn labels(&self, #[graphql(default)] lang: Lang) -> ValueLabels {
+        ValueLabels(lang)
+    }
+
     /// Known languages ordered by ISO 639-3 code.
     async fn languages(&self, ctx: &Context<'_>) -> Vec<Language> {
         reference(ctx).languages().cloned().map(Language).collect()
@@ -383,4 +411,55 @@ impl ReferenceQuery {
     async fn language(&self, ctx: &Context<'_>, code: String) -> Option<Language> {
         reference(ctx).normalize_language(&code).ok().cloned().map(Language)
     }
+}
+
+/// Labels of the map's fixed values in one language.
+pub struct ValueLabels(Lang);
+
+#[Object]
+impl ValueLabels {
+    async fn target_groups(&self, ctx: &Context<'_>) -> Vec<TargetGroupLabel> {
+        entity::enums::TargetGroup::iter()
+            .map(|v| TargetGroupLabel {
+                target_group: v.into(),
+                label: reference(ctx).value_label(Value::TargetGroup(v), self.0).into(),
+            })
+            .collect()
+    }
+
+    async fn costs(&self, ctx: &Context<'_>) -> Vec<CostLabel> {
+        entity::enums::Cost::iter()
+            .map(|v| CostLabel {
+                cost: v.into(),
+                label: reference(ctx).value_label(Value::Cost(v), self.0).into(),
+            })
+            .collect()
+    }
+
+    async fn access(&self, ctx: &Context<'_>) -> Vec<AccessLabel> {
+        entity::enums::Access::iter()
+            .map(|v| AccessLabel {
+                access: v.into(),
+                label: reference(ctx).value_label(Value::Access(v), self.0).into(),
+            })
+            .collect()
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct TargetGroupLabel {
+    pub target_group: TargetGroup,
+    pub label: LocalizedText,
+}
+
+#[derive(SimpleObject)]
+pub struct CostLabel {
+    pub cost: Cost,
+    pub label: LocalizedText,
+}
+
+#[derive(SimpleObject)]
+pub struct AccessLabel {
+    pub access: Access,
+    pub label: LocalizedText,
 }

@@ -13,26 +13,69 @@ use tantivy::tokenizer::{
 
 use crate::reference::Lang;
 
-/// The languages services are described in, in field order.
-pub const LANGS: [Lang; 3] = [Lang::Nl, Lang::Fr, Lang::En];
+/// A language services are described in and the index analyses: the map's working
+/// languages. Texts in other languages are shown, not analysed; queries in the families'
+/// languages go through the lexicon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Analyzed {
+    Nl,
+    Fr,
+    En,
+}
 
-pub fn analyzer_name(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Nl => "socialmap_nl",
-        Lang::Fr => "socialmap_fr",
-        Lang::En => "socialmap_en",
+/// In field order.
+pub const LANGS: [Analyzed; 3] = [Analyzed::Nl, Analyzed::Fr, Analyzed::En];
+
+impl Analyzed {
+    pub fn of(lang: Lang) -> Option<Analyzed> {
+        LANGS.into_iter().find(|a| a.lang() == lang)
+    }
+
+    pub fn lang(self) -> Lang {
+        match self {
+            Analyzed::Nl => Lang::Nl,
+            Analyzed::Fr => Lang::Fr,
+            Analyzed::En => Lang::En,
+        }
+    }
+
+    /// The position of its fields.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The shortest ISO 639 code, as translations and synonyms are stored.
+    pub fn code(self) -> &'static str {
+        self.lang().code()
+    }
+
+    /// ISO 639-3, as the lexicon names languages.
+    pub fn iso639_3(self) -> &'static str {
+        match self {
+            Analyzed::Nl => "nld",
+            Analyzed::Fr => "fra",
+            Analyzed::En => "eng",
+        }
     }
 }
 
-fn stemmer_language(lang: Lang) -> Language {
+pub fn analyzer_name(lang: Analyzed) -> &'static str {
     match lang {
-        Lang::Nl => Language::Dutch,
-        Lang::Fr => Language::French,
-        Lang::En => Language::English,
+        Analyzed::Nl => "socialmap_nl",
+        Analyzed::Fr => "socialmap_fr",
+        Analyzed::En => "socialmap_en",
     }
 }
 
-fn analyzer(lang: Lang) -> TextAnalyzer {
+fn stemmer_language(lang: Analyzed) -> Language {
+    match lang {
+        Analyzed::Nl => Language::Dutch,
+        Analyzed::Fr => Language::French,
+        Analyzed::En => Language::English,
+    }
+}
+
+fn analyzer(lang: Analyzed) -> TextAnalyzer {
     let language = stemmer_language(lang);
     let builder = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
@@ -68,10 +111,9 @@ thread_local! {
 }
 
 /// The searchable words of `text` in `lang`, in order.
-pub fn words(lang: Lang, text: &str) -> Vec<String> {
-    let at = LANGS.iter().position(|l| *l == lang).unwrap_or(0);
+pub fn words(lang: Analyzed, text: &str) -> Vec<String> {
     ANALYZERS.with_borrow_mut(|analyzers| {
-        let mut stream = analyzers[at].token_stream(text);
+        let mut stream = analyzers[lang.index()].token_stream(text);
         let mut words = Vec::new();
         while let Some(token) = stream.next() {
             words.push(token.text.clone());
@@ -86,10 +128,13 @@ mod tests {
 
     #[test]
     fn folds_accents_and_stems_per_language() {
-        assert_eq!(words(Lang::Fr, "Crèche"), words(Lang::Fr, "creche"));
-        assert_eq!(words(Lang::Nl, "woningen"), words(Lang::Nl, "woning"));
-        assert_eq!(words(Lang::En, "the rents"), vec!["rent"]);
-        assert_eq!(words(Lang::Nl, "hulp bij de huur"), words(Lang::Nl, "hulp huur"));
+        assert_eq!(words(Analyzed::Fr, "Crèche"), words(Analyzed::Fr, "creche"));
+        assert_eq!(words(Analyzed::Nl, "woningen"), words(Analyzed::Nl, "woning"));
+        assert_eq!(words(Analyzed::En, "the rents"), vec!["rent"]);
+        assert_eq!(
+            words(Analyzed::Nl, "hulp bij de huur"),
+            words(Analyzed::Nl, "hulp huur")
+        );
     }
 
     proptest::proptest! {
@@ -97,7 +142,7 @@ mod tests {
         /// panic, in every language.
         #[test]
         fn any_text_analyses_to_lower_case_words(text in "\\PC{0,200}") {
-            for lang in [Lang::Nl, Lang::Fr, Lang::En] {
+            for lang in LANGS {
                 for word in words(lang, &text) {
                     proptest::prop_assert!(!word.is_empty());
                     proptest::prop_assert_eq!(word.to_lowercase(), word.clone());

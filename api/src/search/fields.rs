@@ -10,14 +10,14 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
-use super::analysis::{LANGS, analyzer_name};
+use super::analysis::{Analyzed, LANGS, analyzer_name};
 use super::document::ServiceDocument;
 use crate::geo::Position;
-use crate::reference::{Lang, ReferenceData};
+use crate::reference::ReferenceData;
 
 /// Bump when the schema or what goes into a document changes: `serve` then rebuilds the
 /// index instead of reading one it would misunderstand.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Ages outside any service's range, for services without a lower or upper bound.
 pub const AGE_FLOOR: i64 = 0;
@@ -32,6 +32,8 @@ pub struct Fields {
     pub description: [Field; 3],
     /// Organization name, domain labels and synonyms, access description.
     pub context: [Field; 3],
+    /// Descriptions in the languages not analysed, `OtherDescription::pack`ed: shown, not searched.
+    pub other_description: Field,
     /// Domain and need codes, each need with its parent domain.
     pub domain: Field,
     pub staff_language: Field,
@@ -57,7 +59,7 @@ pub struct Fields {
 impl Fields {
     pub fn schema() -> (Schema, Fields) {
         let mut builder = Schema::builder();
-        let text = |lang: Lang| {
+        let text = |lang: Analyzed| {
             TextOptions::default().set_indexing_options(
                 TextFieldIndexing::default()
                     .set_tokenizer(analyzer_name(lang))
@@ -78,6 +80,7 @@ impl Fields {
             name,
             description,
             context,
+            other_description: builder.add_text_field("other_description", STORED),
             id: builder.add_text_field("id", STRING | STORED),
             tie_breaker: builder.add_u64_field("tie_breaker", FAST),
             domain: builder.add_text_field("domain", STRING | FAST),
@@ -117,7 +120,7 @@ impl Fields {
         for (i, lang) in LANGS.into_iter().enumerate() {
             let translation = doc.translations.iter().find(|t| t.lang == lang.code());
             let (name, description) = match (lang, translation) {
-                (Lang::Nl, _) => (service.name.as_str(), service.description.as_str()),
+                (Analyzed::Nl, _) => (service.name.as_str(), service.description.as_str()),
                 (_, Some(t)) => (t.name.as_str(), t.description.as_str()),
                 (_, None) => ("", ""),
             };
@@ -127,7 +130,7 @@ impl Fields {
             let mut context = vec![doc.organization_name.clone()];
             for code in &domain_codes {
                 if let Some(domain) = reference.domain(code) {
-                    context.push(label(domain, lang).to_owned());
+                    context.push(reference.domain_label(domain, lang.lang()).text);
                 }
                 context.extend(
                     reference
@@ -137,13 +140,18 @@ impl Fields {
                         .map(|s| s.synonym.clone()),
                 );
             }
-            if lang == Lang::Nl {
+            if lang == Analyzed::Nl {
                 context.extend(service.access_description.clone());
             }
             out.add_text(self.context[i], context.join(". "));
         }
         for code in domain_codes {
             out.add_text(self.domain, code);
+        }
+        for t in &doc.translations {
+            if !t.description.is_empty() && LANGS.iter().all(|l| l.code() != t.lang) {
+                out.add_text(self.other_description, OtherDescription::pack(&t.lang, &t.description));
+            }
         }
 
         let mut offers = Vec::new();
@@ -199,11 +207,21 @@ impl Fields {
     }
 }
 
-pub fn label(domain: &entity::life_domain::Model, lang: Lang) -> &str {
-    match lang {
-        Lang::Nl => &domain.label_nl,
-        Lang::Fr => &domain.label_fr,
-        Lang::En => &domain.label_en,
+/// A description in a language the index does not analyse, stored as `code`, a unit
+/// separator, and the text.
+pub struct OtherDescription;
+
+impl OtherDescription {
+    const SEPARATOR: char = '\u{1f}';
+
+    pub fn pack(code: &str, text: &str) -> String {
+        format!("{code}{}{text}", Self::SEPARATOR)
+    }
+
+    /// The text of a packed value, if it is in `code`.
+    pub fn text_in<'a>(packed: &'a str, code: &str) -> Option<&'a str> {
+        let (lang, text) = packed.split_once(Self::SEPARATOR)?;
+        (lang == code).then_some(text)
     }
 }
 

@@ -14,7 +14,6 @@ mod rank;
 mod types;
 
 pub use change_log::{prune as prune_change_log, record};
-pub use fields::label;
 pub use index::{BuildReport, SearchIndex, follow};
 pub use query::{FamilyPlace, Near, SearchRequest, Understood, Via, locate_family};
 pub use types::SearchQuery;
@@ -29,7 +28,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, TantivyDocument};
 
 use crate::geo::Position;
-use crate::reference::ReferenceError;
+use crate::reference::{Lang, ReferenceError};
 use crate::relay::{PageRequest, RelayError};
 use collect::{Distance, RankingCollector};
 use fields::LanguageOffer;
@@ -108,6 +107,8 @@ pub struct Snippet {
     pub text: String,
     /// `text` HTML-escaped, with the matching words in `<b>`.
     pub html: String,
+    /// The language it is in: the one asked for, its macrolanguage, or Dutch.
+    pub lang: Lang,
 }
 
 const SNIPPET_CHARS: usize = 180;
@@ -148,7 +149,8 @@ impl SearchIndex {
         };
         let collected = searcher.search(&*plan.query, &collector)?;
 
-        let lang_index = analysis::LANGS.iter().position(|l| *l == request.lang).unwrap_or(0);
+        let analysed = analysis::Analyzed::of(request.lang);
+        let lang_index = analysed.map_or(0, analysis::Analyzed::index);
         let snippets = match &plan.text_query {
             Some(query) => {
                 let mut generators = Vec::new();
@@ -174,11 +176,19 @@ impl SearchIndex {
             };
             let id = text_of(self.fields.id);
             // A service without a translation is shown in Dutch.
-            let translated = text_of(self.fields.description[lang_index]);
-            let (description, generator) = if translated.is_empty() {
-                (text_of(self.fields.description[0]), snippets.as_ref().map(|g| &g[1]))
-            } else {
-                (translated, snippets.as_ref().map(|g| &g[0]))
+            let translated = match analysed {
+                Some(lang) => Some((text_of(self.fields.description[lang_index]), lang.lang())),
+                None => self.other_description(&stored, request.lang),
+            }
+            .filter(|(text, _)| !text.is_empty());
+            let snippet = match translated {
+                Some((text, lang)) if analysed.is_some() => snippet(&text, snippets.as_ref().map(|g| &g[0]), lang),
+                Some((text, lang)) => snippet(&text, None, lang),
+                None => snippet(
+                    &text_of(self.fields.description[0]),
+                    snippets.as_ref().map(|g| &g[1]),
+                    Lang::Nl,
+                ),
             };
             hits.push(SearchHit {
                 service_id: id,
@@ -187,7 +197,7 @@ impl SearchIndex {
                 stale: ranked.stale,
                 language_matches: self.language_matches(&searcher, ranked.address, &plan)?,
                 matched_domains: self.matched_domains(&searcher, ranked.address, &plan.explaining_domains)?,
-                snippet: snippet(&description, generator),
+                snippet,
             });
         }
 
@@ -204,6 +214,22 @@ impl SearchIndex {
             language_facets: by_count(collected.language_counts),
             understood: plan.understood,
         })
+    }
+
+    /// The description in `lang` or its macrolanguage, for a language the index does not
+    /// analyse; None to show the Dutch one.
+    fn other_description(&self, stored: &TantivyDocument, lang: Lang) -> Option<(String, Lang)> {
+        let packed: Vec<&str> = stored
+            .get_all(self.fields.other_description)
+            .filter_map(|v| v.as_str())
+            .collect();
+        let found = self.reference.localize(lang, |l| {
+            let text = packed
+                .iter()
+                .find_map(|p| fields::OtherDescription::text_in(p, l.code()))?;
+            Some((text, true))
+        });
+        (found.lang != Lang::Nl).then_some((found.text, found.lang))
     }
 
     fn language_matches(
@@ -272,13 +298,14 @@ fn shown_distance(distance: Distance) -> f64 {
     }
 }
 
-fn snippet(description: &str, generator: Option<&SnippetGenerator>) -> Snippet {
+fn snippet(description: &str, generator: Option<&SnippetGenerator>, lang: Lang) -> Snippet {
     if let Some(generator) = generator {
         let found = generator.snippet(description);
         if !found.is_empty() {
             return Snippet {
                 text: found.fragment().to_owned(),
                 html: found.to_html(),
+                lang,
             };
         }
     }
@@ -293,5 +320,6 @@ fn snippet(description: &str, generator: Option<&SnippetGenerator>) -> Snippet {
     Snippet {
         html: htmlescape::encode_minimal(&text),
         text,
+        lang,
     }
 }

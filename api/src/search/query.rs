@@ -521,15 +521,12 @@ pub struct DomainVocabulary {
     foreign: Vec<(Naming, Vec<TermWord>)>,
 }
 
-/// ISO 639-3 codes of the analysed languages, in `LANGS` order.
-const LANG_CODES: [&str; 3] = ["nld", "fra", "eng"];
-
 impl DomainVocabulary {
     pub fn new(reference: &ReferenceData) -> Self {
         let mut phrases = Vec::new();
         for domain in reference.domains() {
             for (i, lang) in LANGS.into_iter().enumerate() {
-                let mut texts = vec![(super::fields::label(domain, lang).to_owned(), Via::Label)];
+                let mut texts = vec![(reference.domain_label(domain, lang.lang()).text, Via::Label)];
                 texts.extend(
                     reference
                         .synonyms_of(&domain.code)
@@ -542,7 +539,7 @@ impl DomainVocabulary {
                     if !analysed.is_empty() {
                         let naming = Naming {
                             code: domain.code.clone(),
-                            language: LANG_CODES[i].to_owned(),
+                            language: lang.iso639_3().to_owned(),
                             via,
                             reviewed: true,
                         };
@@ -559,11 +556,11 @@ impl DomainVocabulary {
                 via: Via::Lexicon,
                 reviewed: term.reviewed,
             };
-            match LANG_CODES.iter().position(|c| *c == term.language) {
-                Some(i) => {
-                    let analysed = words(LANGS[i], &term.term);
+            match LANGS.into_iter().find(|l| l.iso639_3() == term.language) {
+                Some(lang) => {
+                    let analysed = words(lang, &term.term);
                     if !analysed.is_empty() {
-                        phrases.push((naming, i, analysed));
+                        phrases.push((naming, lang.index(), analysed));
                     }
                 }
                 None => {

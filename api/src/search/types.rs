@@ -13,7 +13,8 @@ use super::{Near, SearchError, SearchHit, SearchIndex, SearchRequest};
 use crate::error::{ApiResult, loader_error};
 use crate::geo::{Position, distance_km};
 use crate::listings::{Access, LanguageMode, Location, LocationsOfService, MapLoader, Service, TargetGroup};
-use crate::reference::{Lang, Language, LifeDomain, ReferenceData};
+use crate::reference::types::TextDirection;
+use crate::reference::{Lang, Language, LifeDomain, LocalizedText, ReferenceData};
 use crate::relay::{self, PageRequest};
 
 /// The family's place: a postal code, a municipality, or coordinates. Give exactly one.
@@ -41,7 +42,8 @@ impl PlaceInput {
 /// Who can help this family? Every criterion is optional; all given ones must hold.
 #[derive(InputObject, Default)]
 pub struct ServiceSearchInput {
-    /// Free text in Dutch, French or English: "huurcontract", "logement", "rent". Typos and
+    /// Free text in Dutch, French or English: "huurcontract", "logement", "rent", or words for
+    /// a need in the families' languages (`seed/data/lexicon/`): "سكن", "житло". Typos and
     /// missing accents are forgiven; quotes, colons and the like are just text.
     pub text: Option<String>,
     /// The family's place: only services whose area covers it are found, nearest first.
@@ -65,7 +67,8 @@ pub struct ServiceSearchInput {
     pub free_only: bool,
     /// How the family may get in.
     pub access: Option<Access>,
-    /// The language of labels and snippets in the answer.
+    /// The language of labels and snippets in the answer; each says which language it came
+    /// in (its macrolanguage, or Dutch, when there is no text in this one).
     #[graphql(default)]
     pub lang: Lang,
 }
@@ -207,12 +210,15 @@ impl ServiceSearchEdge {
             .collect()
     }
 
-    /// The description around the matching words, in the language asked for (Dutch when the
-    /// service has no translation).
-    async fn snippet(&self) -> Snippet {
+    /// The description around the matching words, in the language asked for, its
+    /// macrolanguage, or Dutch when the service has no description in either.
+    async fn snippet(&self, ctx: &Context<'_>) -> Snippet {
+        let reference = ctx.data_unchecked::<Arc<ReferenceData>>();
         Snippet {
             text: self.hit.snippet.text.clone(),
             html: self.hit.snippet.html.clone(),
+            lang: self.hit.snippet.lang,
+            direction: reference.direction(self.hit.snippet.lang).into(),
         }
     }
 
@@ -237,6 +243,9 @@ pub struct Snippet {
     pub text: String,
     /// HTML-escaped, with the matching words in `<b>…</b>`.
     pub html: String,
+    /// The language it is in.
+    pub lang: Lang,
+    pub direction: TextDirection,
 }
 
 #[derive(SimpleObject)]
@@ -250,8 +259,10 @@ pub struct SearchFacets {
 #[derive(SimpleObject)]
 pub struct DomainFacet {
     pub code: String,
-    /// In the `lang` of the search.
+    /// In the `lang` of the search, or the language it falls back to.
     pub label: String,
+    /// The label, saying which language it is in and which way it runs.
+    pub label_text: LocalizedText,
     pub count: u64,
 }
 
@@ -322,10 +333,11 @@ impl SearchQuery {
                 .domain_facets
                 .iter()
                 .filter_map(|(code, count)| {
-                    let domain = reference.domain(code)?;
+                    let label = reference.domain_label(reference.domain(code)?, lang);
                     Some(DomainFacet {
                         code: code.clone(),
-                        label: super::fields::label(domain, lang).to_owned(),
+                        label: label.text.clone(),
+                        label_text: label.into(),
                         count: *count as u64,
                     })
                 })

@@ -603,7 +603,9 @@ impl<'a> Run<'a> {
                 }
                 Some("cost") => cost = Some(enum_value(Field::Cost, "cost", attribute.value())?),
                 Some("access") => access = Some(enum_value(Field::Access, "access", attribute.value())?),
-                Some("translation") => record.translations.push(translation(attribute.value())?),
+                Some("translation") => record
+                    .translations
+                    .push(translation(self.reference, attribute.value())?),
                 // What the export says of organizations and locations says nothing of a service.
                 Some("organization_kind" | "municipality" | "confidential" | "postal_code") => {}
                 _ => match self.domain_of(attribute) {
@@ -890,8 +892,9 @@ where
     })
 }
 
-/// A `translation` attribute: `{"lang": "fr", "name": "…", "description": "…"}`.
-fn translation(value: Option<String>) -> Result<TranslationText, ListingsError> {
+/// A `translation` attribute: `{"lang": "fr", "name": "…", "description": "…"}`; the
+/// language may be any code of the reference list (`ara`, `ar`, `fa-AF`).
+fn translation(reference: &ReferenceData, value: Option<String>) -> Result<TranslationText, ListingsError> {
     #[derive(Deserialize)]
     struct Translation {
         lang: String,
@@ -910,7 +913,9 @@ fn translation(value: Option<String>) -> Result<TranslationText, ListingsError> 
             )
         })?;
     Ok(TranslationText {
-        lang: translation.lang,
+        lang: reference
+            .answer_language(&translation.lang)
+            .map_or(translation.lang, |lang| lang.code().to_owned()),
         name: translation.name,
         description: translation.description,
     })

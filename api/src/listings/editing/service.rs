@@ -23,14 +23,10 @@ use super::{Edit, may_edit_service, new_id};
 use crate::auth::Viewer;
 use crate::listings::write::{Change, Draft, Fields, MapRecord, MapWriter, write_row};
 use crate::listings::{Field, ListingsError};
-use crate::reference::ReferenceData;
+use crate::reference::{Lang, ReferenceData};
 
 /// The widest radius a service may serve around a location.
 const MAX_RADIUS_KM: f64 = 100.0;
-
-/// The languages a service's name and description may be translated into; Dutch is the
-/// service's own text.
-const TRANSLATION_LANGS: [&str; 2] = ["fr", "en"];
 
 /// A language a service works in, and how.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -41,9 +37,11 @@ pub struct LanguageOffer {
     pub interpreter_kind: Option<InterpreterKind>,
 }
 
-/// A service's name and description in one more language.
+/// A service's name and description in one more language. An empty description is shown
+/// in Dutch.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TranslationText {
+    /// The shortest ISO 639 code of a language of the reference list (`fr`, `ar`, `prs`).
     pub lang: String,
     pub name: String,
     pub description: String,
@@ -238,7 +236,7 @@ pub async fn set_service_languages(
     .await
 }
 
-/// Replaces the service's French and English name and description.
+/// Replaces the service's names and descriptions in other languages than Dutch.
 pub async fn set_service_translations(
     writer: &MapWriter<'_>,
     id: &str,
@@ -476,29 +474,44 @@ impl ServiceRecord {
 
     fn validate_translations(&self) -> Result<(), ListingsError> {
         for (i, t) in self.translations.iter().enumerate() {
-            if !TRANSLATION_LANGS.contains(&t.lang.as_str()) {
-                return invalid(
-                    Field::Translations,
-                    format!(
-                        "has language `{}`: translations are in {} (the service's own text is Dutch)",
-                        t.lang,
-                        TRANSLATION_LANGS.join(" or ")
-                    ),
-                );
-            }
-            if i > 0 && self.translations[i - 1].lang == t.lang {
-                return invalid(Field::Translations, format!("has `{}` twice", t.lang));
-            }
-            for (part, text) in [("name", &t.name), ("description", &t.description)] {
-                if validate::is_blank(text) {
+            match Lang::from_code(&t.lang) {
+                Some(Lang::Nl) => {
+                    return invalid(
+                        Field::Translations,
+                        "has Dutch: the service's own name and description are Dutch; change them with updateService",
+                    );
+                }
+                Some(_) => {}
+                None => {
                     return invalid(
                         Field::Translations,
                         format!(
-                            "`{}` has an empty {part} (spaces and invisible characters do not count)",
+                            "has language `{}`: use a language of the reference list by its shortest ISO 639 code, such as `fr`, `ar`, `prs` or `uk`",
                             t.lang
                         ),
                     );
                 }
+            }
+            if i > 0 && self.translations[i - 1].lang == t.lang {
+                return invalid(Field::Translations, format!("has `{}` twice", t.lang));
+            }
+            if validate::is_blank(&t.name) {
+                return invalid(
+                    Field::Translations,
+                    format!(
+                        "`{}` has an empty name (spaces and invisible characters do not count)",
+                        t.lang
+                    ),
+                );
+            }
+            if !t.description.is_empty() && validate::is_blank(&t.description) {
+                return invalid(
+                    Field::Translations,
+                    format!(
+                        "`{}` has a description of only spaces and invisible characters: leave it out to show the Dutch one",
+                        t.lang
+                    ),
+                );
             }
             validate::text(Field::Translations, &t.name, validate::MAX_NAME_CHARS)?;
             validate::text(Field::Translations, &t.description, MAX_TEXT_CHARS)?;

@@ -103,7 +103,7 @@ pub struct LocationInput {
 #[derive(InputObject)]
 pub struct NewServiceInput {
     pub organization_id: ID,
-    /// In Dutch; add French and English with `setServiceTranslations`.
+    /// In Dutch; add other languages with `setServiceTranslations`.
     pub name: String,
     pub description: String,
     /// Life-domain or need codes, at least one (`housing.search`).
@@ -185,12 +185,14 @@ pub struct ServiceLanguageInput {
     pub interpreter_kind: Option<InterpreterKind>,
 }
 
-/// A service's name and description in French or English.
+/// A service's name and description in another language than Dutch: French, English, or
+/// one of the families' (`AR`, `PRS`, `UK`…).
 #[derive(InputObject)]
 pub struct ServiceTranslationInput {
     pub lang: Lang,
     pub name: String,
-    pub description: String,
+    /// Left out or empty, the Dutch description is shown, saying so.
+    pub description: Option<String>,
 }
 
 impl ServiceAreaInput {
@@ -440,7 +442,7 @@ impl ListingsMutation {
         Ok(Service(updated))
     }
 
-    /// Replaces the service's name and description in French and English.
+    /// Replaces the service's names and descriptions in other languages than Dutch.
     async fn set_service_translations(
         &self,
         ctx: &Context<'_>,
@@ -454,7 +456,7 @@ impl ListingsMutation {
             .map(|t| TranslationText {
                 lang: t.lang.code().to_owned(),
                 name: t.name,
-                description: t.description,
+                description: t.description.unwrap_or_default(),
             })
             .collect();
         let updated = super::set_service_translations(&writer(ctx)?, &key, version, texts).await?;

@@ -545,7 +545,7 @@ async fn the_family_opens_its_own_plan_with_a_code_until_it_is_revoked() {
     assert!(seen.get("errors").is_none(), "{seen:#}");
     let view = &seen["data"]["familyView"];
     assert_eq!(view["municipality"]["code"], "41002");
-    assert_eq!(view["labelLanguage"], "NL", "no labels in Dari yet: Dutch");
+    assert_eq!(view["labelLanguage"], "PRS", "Dari, whose labels come from Persian");
     assert_eq!(view["goals"][0]["text"], "Een woning vinden");
     assert_eq!(view["goals"][0]["domain"]["label"], "Logement");
     assert_eq!(view["goals"][0]["steps"].as_array().unwrap().len(), 2);
