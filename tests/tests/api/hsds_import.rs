@@ -201,12 +201,17 @@ async fn a_belgian_directory_imports_whole_and_is_found_at_once() {
     assert_eq!(groups[0].target_group, TargetGroup::Refugees);
     let translations = service_translation::Entity::find()
         .filter(service_translation::Column::ServiceId.eq(&imported.id))
+        .order_by_asc(service_translation::Column::Lang)
         .all(&db)
         .await
         .unwrap();
     assert_eq!(
-        (translations[0].lang.as_str(), translations[0].name.as_str()),
-        ("fr", "Woonbuddy Alost")
+        translations
+            .iter()
+            .map(|t| (t.lang.as_str(), t.name.as_str(), t.description.is_empty()))
+            .collect::<Vec<_>>(),
+        [("ar", "رفيق السكن في آلست", true), ("fr", "Woonbuddy Alost", false)],
+        "`ara` is stored as the answer language `ar`; a name without a description is kept"
     );
     let mut area: Vec<(ServiceAreaKind, Option<String>, Option<String>)> = service_area::Entity::find()
         .filter(service_area::Column::ServiceId.eq(&imported.id))
