@@ -37,10 +37,11 @@ async fn precision_at_5_over_the_families_languages_and_everyday_words_meets_the
 
 /// A held-out set of the same kind (`requests-languages-holdout.json`), by another author,
 /// written after the lexicon was tuned on the second set and never used to tune it: the
-/// honest figure for new questions. Its bar guards against regressions at what it measured
-/// (0.674); raise it as the lexicon grows. Once its misses have been used to add terms it is
-/// no longer held out: write a new one.
-const HELD_OUT_PRECISION_BAR: f64 = 0.65;
+/// honest figure for new questions. It measured 0.674 first, and 0.855 after the lexicon was
+/// extended need by need, in every language, by writers who never saw it. Its bar guards
+/// against regressions; raise it as the lexicon grows. Once its misses have been used to add
+/// terms it is no longer held out: write a new one.
+const HELD_OUT_PRECISION_BAR: f64 = 0.80;
 
 #[tokio::test]
 async fn precision_at_5_over_the_held_out_set_meets_its_bar() {
