@@ -518,7 +518,18 @@ struct Naming {
 /// French and English as analysed word sequences, in the families' languages as folded words.
 pub struct DomainVocabulary {
     phrases: Vec<(Naming, usize, Vec<String>)>,
+    /// Phrases by their language's field index and first word.
+    phrases_by_start: HashMap<(usize, String), Vec<usize>>,
     foreign: Vec<(Naming, Vec<TermWord>)>,
+    /// Foreign terms by the first two letters of their first word (one, for a word of one):
+    /// a query word only looks at the terms that could begin with it.
+    foreign_by_start: HashMap<String, Vec<usize>>,
+}
+
+/// The first `letters` letters of `word`, if it has that many.
+fn opening(word: &str, letters: usize) -> Option<&str> {
+    let end = word.char_indices().nth(letters).map_or(word.len(), |(at, _)| at);
+    (word[..end].chars().count() == letters).then_some(&word[..end])
 }
 
 impl DomainVocabulary {
@@ -571,7 +582,22 @@ impl DomainVocabulary {
                 }
             }
         }
-        DomainVocabulary { phrases, foreign }
+        let mut phrases_by_start: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+        for (at, (_, i, phrase)) in phrases.iter().enumerate() {
+            phrases_by_start.entry((*i, phrase[0].clone())).or_default().push(at);
+        }
+        let mut foreign_by_start: HashMap<String, Vec<usize>> = HashMap::new();
+        for (at, (_, words)) in foreign.iter().enumerate() {
+            let first = &words[0].folded;
+            let key = opening(first, 2).or_else(|| opening(first, 1)).unwrap_or_default();
+            foreign_by_start.entry(key.to_owned()).or_default().push(at);
+        }
+        DomainVocabulary {
+            phrases,
+            phrases_by_start,
+            foreign,
+            foreign_by_start,
+        }
     }
 
     /// Domains whose label, a synonym or a lexicon term appears in a query: word for word
@@ -587,26 +613,50 @@ impl DomainVocabulary {
         let mut naming_words = Vec::new();
         let mut found: Vec<(Vec<usize>, &Naming)> = Vec::new();
         let mut note = |naming: &'a Naming, positions: &[usize]| found.push((positions.to_vec(), naming));
-        for (naming, i, phrase) in &self.phrases {
-            let seq = &query[*i];
-            for window in seq.windows(phrase.len()) {
-                if window.iter().map(|(_, w)| w).eq(phrase.iter()) {
-                    named.push(naming.code.clone());
-                    let positions: Vec<usize> = window.iter().map(|(at, _)| *at).collect();
-                    note(naming, &positions);
-                    naming_words.extend(positions);
+        // Candidates by their first word, then checked in vocabulary order, so what is
+        // understood comes out in the same order as a scan of the whole vocabulary would give.
+        let mut candidates: Vec<(usize, usize)> = Vec::new();
+        for (i, seq) in query.iter().enumerate() {
+            for (start, (_, word)) in seq.iter().enumerate() {
+                if let Some(found) = self.phrases_by_start.get(&(i, word.clone())) {
+                    candidates.extend(found.iter().map(|at| (*at, start)));
                 }
             }
         }
+        candidates.sort_unstable();
+        for (at, start) in candidates {
+            let (naming, i, phrase) = &self.phrases[at];
+            let Some(window) = query[*i].get(start..start + phrase.len()) else {
+                continue;
+            };
+            if window.iter().map(|(_, w)| w).eq(phrase.iter()) {
+                named.push(naming.code.clone());
+                let positions: Vec<usize> = window.iter().map(|(at, _)| *at).collect();
+                note(naming, &positions);
+                naming_words.extend(positions);
+            }
+        }
         let forms: Vec<Vec<String>> = raw.iter().map(|w| lexicon::forms(w)).collect();
-        for (naming, term) in &self.foreign {
-            for start in 0..forms.len().saturating_sub(term.len() - 1) {
-                if term.iter().enumerate().all(|(k, word)| word.matches(&forms[start + k])) {
-                    named.push(naming.code.clone());
-                    let positions: Vec<usize> = (start..start + term.len()).collect();
-                    note(naming, &positions);
-                    naming_words.extend(positions);
+        let mut candidates: Vec<(usize, usize)> = Vec::new();
+        for (start, word_forms) in forms.iter().enumerate() {
+            for key in word_forms.iter().flat_map(|f| [opening(f, 1), opening(f, 2)]).flatten() {
+                if let Some(found) = self.foreign_by_start.get(key) {
+                    candidates.extend(found.iter().map(|at| (*at, start)));
                 }
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        for (at, start) in candidates {
+            let (naming, term) = &self.foreign[at];
+            let Some(words) = forms.get(start..start + term.len()) else {
+                continue;
+            };
+            if term.iter().zip(words).all(|(word, forms)| word.matches(forms)) {
+                named.push(naming.code.clone());
+                let positions: Vec<usize> = (start..start + term.len()).collect();
+                note(naming, &positions);
+                naming_words.extend(positions);
             }
         }
         // Each domain once per words; words inside a longer match for the same domain
