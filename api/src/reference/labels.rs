@@ -11,8 +11,9 @@ use entity::{language, life_domain};
 use super::Lang;
 
 /// Which way a text runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Direction {
+    #[default]
     Ltr,
     /// Arabic, Persian, Pashto, Sorani, Urdu, Hebrew…
     Rtl,

@@ -28,7 +28,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, TantivyDocument};
 
 use crate::geo::Position;
-use crate::reference::{Lang, ReferenceError};
+use crate::reference::{Direction, Lang, ReferenceError};
 use crate::relay::{PageRequest, RelayError};
 use collect::{Distance, RankingCollector};
 use fields::LanguageOffer;
@@ -109,6 +109,7 @@ pub struct Snippet {
     pub html: String,
     /// The language it is in: the one asked for, its macrolanguage, or Dutch.
     pub lang: Lang,
+    pub direction: Direction,
 }
 
 const SNIPPET_CHARS: usize = 180;
@@ -181,7 +182,7 @@ impl SearchIndex {
                 None => self.other_description(&stored, request.lang),
             }
             .filter(|(text, _)| !text.is_empty());
-            let snippet = match translated {
+            let mut snippet = match translated {
                 Some((text, lang)) if analysed.is_some() => snippet(&text, snippets.as_ref().map(|g| &g[0]), lang),
                 Some((text, lang)) => snippet(&text, None, lang),
                 None => snippet(
@@ -190,6 +191,7 @@ impl SearchIndex {
                     Lang::Nl,
                 ),
             };
+            snippet.direction = self.reference.direction(snippet.lang);
             hits.push(SearchHit {
                 service_id: id,
                 score: ranked.score,
@@ -306,6 +308,7 @@ fn snippet(description: &str, generator: Option<&SnippetGenerator>, lang: Lang) 
                 text: found.fragment().to_owned(),
                 html: found.to_html(),
                 lang,
+                direction: Direction::Ltr,
             };
         }
     }
@@ -321,5 +324,6 @@ fn snippet(description: &str, generator: Option<&SnippetGenerator>, lang: Lang) 
         html: htmlescape::encode_minimal(&text),
         text,
         lang,
+        direction: Direction::Ltr,
     }
 }

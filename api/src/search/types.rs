@@ -212,13 +212,12 @@ impl ServiceSearchEdge {
 
     /// The description around the matching words, in the language asked for, its
     /// macrolanguage, or Dutch when the service has no description in either.
-    async fn snippet(&self, ctx: &Context<'_>) -> Snippet {
-        let reference = ctx.data_unchecked::<Arc<ReferenceData>>();
+    async fn snippet(&self) -> Snippet {
         Snippet {
             text: self.hit.snippet.text.clone(),
             html: self.hit.snippet.html.clone(),
             lang: self.hit.snippet.lang,
-            direction: reference.direction(self.hit.snippet.lang).into(),
+            direction: self.hit.snippet.direction.into(),
         }
     }
 
