@@ -26,7 +26,7 @@ use super::HsdsError;
 use super::documents::{self, Catalog, Form};
 use crate::geo::{Position, distance_km};
 use crate::reference::ReferenceData;
-use crate::search::{SearchIndex, SearchRequest};
+use crate::search::{SearchIndex, SearchRequest, Shown};
 
 const DEFAULT_PER_PAGE: u64 = 50;
 const MAX_PER_PAGE: u64 = 500;
@@ -440,6 +440,7 @@ async fn service_filter(state: &HsdsState, params: &Params) -> Result<(Condition
         Some(text) => {
             let request = SearchRequest {
                 text: Some(text.to_owned()),
+                shown: Shown::HITS,
                 ..SearchRequest::default()
             };
             let page = crate::relay::PageRequest {

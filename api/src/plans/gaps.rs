@@ -13,7 +13,7 @@ use super::{Intent, Keyring, PLAN, PlansError, access, helps, log_read, own_doma
 use crate::auth::Viewer;
 use crate::reference::ReferenceData;
 use crate::relay::PageRequest;
-use crate::search::{Near, SearchIndex, SearchRequest};
+use crate::search::{Near, SearchIndex, SearchRequest, Shown};
 
 /// How many services a gap suggests.
 const SUGGESTIONS: usize = 5;
@@ -114,6 +114,7 @@ pub async fn gaps(
             text: own_name.clone(),
             languages: languages.clone(),
             include_interpreted: true,
+            shown: Shown::HITS,
             ..SearchRequest::default()
         };
         let page = PageRequest {

@@ -1,23 +1,31 @@
-//! One pass over everything the query matched: each hit is scored with the ranking formula
-//! (`rank`), the best `keep` are kept in order, and the facets are counted over all hits, not
-//! just the page.
+//! One pass over what the query matched: each hit is scored with the ranking formula
+//! (`rank`) and the best `keep` are kept in order. When the answer shows the total or the
+//! facets, every hit is visited and counted; otherwise only the hits that could still make the
+//! page are: the ranking multiplies the text score by factors of at most 1, so a hit whose
+//! text score is below the page's worst score cannot make it, and tantivy's scorers skip such
+//! hits (block-max WAND where the query is a union of terms) without the collector's work.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
 
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Column, StrColumn};
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+use std::sync::Arc;
 
-use super::fields::{LanguageOffer, unpack_position};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::query::Weight;
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+
+use super::columns::{ColumnCache, SegmentColumns};
+use super::fields::LanguageOffer;
 use entity::enums::LanguageMode;
 
 use super::query::{ResolvedPlace, WantedLanguage};
 use super::rank::{self, Signals};
-use crate::geo::distance_km;
+use crate::geo::{Position, distance_km};
 
 /// What the collector needs to know of the request.
 pub struct RankingCollector<'a> {
+    pub searcher: &'a Searcher,
+    pub columns: &'a ColumnCache,
     pub place: Option<&'a ResolvedPlace>,
     pub radius_km: Option<f64>,
     pub languages: &'a [WantedLanguage],
@@ -26,6 +34,17 @@ pub struct RankingCollector<'a> {
     pub now: i64,
     /// How many of the best hits to keep: the page's offset plus its length.
     pub keep: usize,
+    /// Whether every hit is visited and counted: for the total, and for the facets.
+    pub count: Counting,
+}
+
+/// What a search counts over the whole result set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counting {
+    /// Only the best hits are looked for.
+    Nothing,
+    Total,
+    TotalAndFacets,
 }
 
 /// Distance to a service's nearest location; confidential ones are only shown coarsely.
@@ -77,6 +96,7 @@ impl Ord for Ranked {
 pub struct Collected {
     /// Best first.
     pub hits: Vec<RankedHit>,
+    /// Counted unless `Counting::Nothing`.
     pub total: usize,
     pub domain_counts: BTreeMap<String, usize>,
     pub language_counts: BTreeMap<String, usize>,
@@ -87,22 +107,15 @@ impl Collector for RankingCollector<'_> {
     type Child = RankingSegmentCollector;
 
     fn for_segment(&self, segment_ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
-        let fast = segment.fast_fields();
-        let domains = fast.str("domain")?;
+        let columns = self.columns.of(self.searcher, segment)?;
         // Within a radius the area is checked here, not in the query (see `query`).
-        let covering_ords = match (self.radius_km, fast.str("area")?) {
-            (Some(_), Some(areas)) => {
-                let mut ords = Vec::new();
-                for term in self.place.map(|p| p.coverage.as_slice()).unwrap_or_default() {
-                    ords.extend(areas.dictionary().term_ord(term)?);
-                }
-                Some((areas, ords))
-            }
+        let covering = match (self.radius_km, self.place) {
+            (Some(_), Some(place)) => Some(columns.area_indexes(&place.coverage)),
             _ => None,
         };
         Ok(RankingSegmentCollector {
             segment_ord,
-            place: self.place.cloned(),
+            origin: self.place.map(|p| p.position),
             radius_km: self.radius_km,
             languages: self
                 .languages
@@ -113,15 +126,10 @@ impl Collector for RankingCollector<'_> {
             scored_by_text: self.scored_by_text,
             now: self.now,
             keep: self.keep,
-            tie_breaker: fast.u64("tie_breaker")?,
-            location: fast.u64("location")?,
-            confidential_location: fast.u64("confidential_location")?,
-            language_offer: fast.u64("language_offer")?,
-            freshness: fast.i64("freshness")?,
-            offers: Vec::new(),
-            domain_counts: vec![0; domains.as_ref().map_or(0, |d| d.num_terms())],
-            domains,
-            covering_ords,
+            count: self.count,
+            domain_counts: vec![0; columns.domain_codes().len()],
+            columns,
+            covering,
             language_counts: Vec::new(),
             best: BinaryHeap::new(),
             total: 0,
@@ -130,6 +138,38 @@ impl Collector for RankingCollector<'_> {
 
     fn requires_scoring(&self) -> bool {
         self.scored_by_text
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment_ord: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Collected> {
+        let mut child = self.for_segment(segment_ord, reader)?;
+        let alive = reader.alive_bitset();
+        let is_alive = |doc: DocId| alive.is_none_or(|a| a.is_alive(doc));
+        if self.count == Counting::Nothing && self.scored_by_text {
+            weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+                if is_alive(doc) {
+                    child.collect(doc, score);
+                }
+                child.text_threshold()
+            })?;
+        } else if self.scored_by_text {
+            weight.for_each(reader, &mut |doc, score| {
+                if is_alive(doc) {
+                    child.collect(doc, score);
+                }
+            })?;
+        } else {
+            weight.for_each_no_score(reader, &mut |docs| {
+                for doc in docs.iter().copied().filter(|doc| is_alive(*doc)) {
+                    child.collect(doc, 0.0);
+                }
+            })?;
+        }
+        Ok(child.harvest())
     }
 
     fn merge_fruits(&self, fruits: Vec<Collected>) -> tantivy::Result<Collected> {
@@ -152,7 +192,7 @@ impl Collector for RankingCollector<'_> {
 
 pub struct RankingSegmentCollector {
     segment_ord: SegmentOrdinal,
-    place: Option<ResolvedPlace>,
+    origin: Option<Position>,
     radius_km: Option<f64>,
     /// Wanted languages as `LanguageOffer::packed_code`, and whether each is exact.
     languages: Vec<(u64, bool)>,
@@ -160,16 +200,12 @@ pub struct RankingSegmentCollector {
     scored_by_text: bool,
     now: i64,
     keep: usize,
-    tie_breaker: Column<u64>,
-    location: Column<u64>,
-    confidential_location: Column<u64>,
-    language_offer: Column<u64>,
-    freshness: Column<i64>,
-    /// The hit's language offers, reused from hit to hit.
-    offers: Vec<u64>,
-    domains: Option<StrColumn>,
+    count: Counting,
+    columns: Arc<SegmentColumns>,
+    /// Within a radius: the segment's indexes of the areas that cover the family.
+    covering: Option<Vec<u32>>,
+    /// Per index into the segment's domain codes.
     domain_counts: Vec<usize>,
-    covering_ords: Option<(StrColumn, Vec<u64>)>,
     /// Per `LanguageOffer::packed_code`.
     language_counts: Vec<(u64, usize)>,
     best: BinaryHeap<Reverse<Ranked>>,
@@ -177,24 +213,33 @@ pub struct RankingSegmentCollector {
 }
 
 impl RankingSegmentCollector {
+    /// The text score a hit needs to make the page: the page's worst score once it is full
+    /// (a hit's score is its text score times factors of at most 1), else none.
+    fn text_threshold(&self) -> Score {
+        match self.best.peek() {
+            // A hit scoring as much as the worst may still win on the tie-breaker.
+            Some(worst) if self.best.len() >= self.keep => worst.0.0.score.next_down(),
+            _ => Score::MIN,
+        }
+    }
+
     fn nearest(&self, doc: DocId) -> Option<Distance> {
-        let origin = self.place.as_ref()?.position;
-        let public = self.location.values_for_doc(doc).map(|p| (p, false));
-        let confidential = self.confidential_location.values_for_doc(doc).map(|p| (p, true));
-        public
-            .chain(confidential)
-            .map(|(packed, confidential)| Distance {
-                km: distance_km(origin, unpack_position(packed)),
-                confidential,
+        let origin = self.origin?;
+        self.columns
+            .places(doc)
+            .iter()
+            .map(|place| Distance {
+                km: distance_km(origin, place.position),
+                confidential: place.confidential,
             })
             .min_by(|a, b| a.km.total_cmp(&b.km))
     }
 
     fn covers(&self, doc: DocId, distance: Option<Distance>) -> bool {
-        let (Some(radius), Some((areas, ords))) = (self.radius_km, &self.covering_ords) else {
+        let (Some(radius), Some(covering)) = (self.radius_km, &self.covering) else {
             return true;
         };
-        distance.is_some_and(|d| d.km <= radius) || areas.term_ords(doc).any(|ord| ords.contains(&ord))
+        distance.is_some_and(|d| d.km <= radius) || self.columns.areas(doc).iter().any(|a| covering.contains(a))
     }
 
     fn language_fit(&self, offers: &[u64]) -> Option<f32> {
@@ -215,6 +260,25 @@ impl RankingSegmentCollector {
             .fold(0.0, f32::max);
         Some(fit)
     }
+
+    fn count_facets(&mut self, doc: DocId) {
+        let columns = &*self.columns;
+        for domain in columns.domains(doc) {
+            self.domain_counts[*domain as usize] += 1;
+        }
+        // Counted by packed code: a language offered both by staff and through an
+        // interpreter (adjacent values) counts once. A few dozen languages: a list beats a map.
+        let mut previous = None;
+        for code in columns.language_offers(doc).iter().map(|v| v >> 8) {
+            if previous != Some(code) {
+                match self.language_counts.iter_mut().find(|(c, _)| *c == code) {
+                    Some((_, count)) => *count += 1,
+                    None => self.language_counts.push((code, 1)),
+                }
+            }
+            previous = Some(code);
+        }
+    }
 }
 
 impl SegmentCollector for RankingSegmentCollector {
@@ -225,55 +289,36 @@ impl SegmentCollector for RankingSegmentCollector {
         if !self.covers(doc, distance) {
             return;
         }
-        let mut offers = std::mem::take(&mut self.offers);
-        offers.clear();
-        offers.extend(self.language_offer.values_for_doc(doc));
-        let language_fit = self.language_fit(&offers);
+        let language_fit = self.language_fit(self.columns.language_offers(doc));
         if language_fit == Some(0.0) {
-            self.offers = offers;
             return;
         }
         self.total += 1;
-        if let Some(domains) = &self.domains {
-            for ord in domains.term_ords(doc) {
-                self.domain_counts[ord as usize] += 1;
-            }
+        if self.count == Counting::TotalAndFacets {
+            self.count_facets(doc);
         }
-        // Counted by packed code: a language offered both by staff and through an
-        // interpreter (adjacent values) counts once. A few dozen languages: a list beats a map.
-        let mut previous = None;
-        for code in offers.iter().map(|v| v >> 8) {
-            if previous != Some(code) {
-                match self.language_counts.iter_mut().find(|(c, _)| *c == code) {
-                    Some((_, count)) => *count += 1,
-                    None => self.language_counts.push((code, 1)),
-                }
-            }
-            previous = Some(code);
-        }
-        self.offers = offers;
         if self.keep == 0 {
             return;
         }
 
-        let freshness = self.freshness.first(doc).unwrap_or(0);
+        let freshness = self.columns.freshness(doc);
         let stale = rank::is_stale(freshness >> 1, self.now);
         let signals = Signals {
             text_score: self.scored_by_text.then_some(score),
             language_fit,
-            distance_km: self.place.as_ref().map(|_| distance.map(|d| d.km)),
+            distance_km: self.origin.map(|_| distance.map(|d| d.km)),
             stale,
             temporarily_closed: freshness & 1 == 1,
         };
         let score = rank::score(&signals);
         let full = self.best.len() >= self.keep;
-        // Most hits cannot make the page: skip them before reading their tie-breaker.
+        // Most hits cannot make the page: skip them before building a hit.
         if full && self.best.peek().is_some_and(|worst| score < worst.0.0.score) {
             return;
         }
         let hit = RankedHit {
             score,
-            tie_breaker: self.tie_breaker.first(doc).unwrap_or(0),
+            tie_breaker: self.columns.tie_breaker(doc),
             address: DocAddress::new(self.segment_ord, doc),
             distance,
             stale,
@@ -289,15 +334,14 @@ impl SegmentCollector for RankingSegmentCollector {
     }
 
     fn harvest(self) -> Collected {
-        let mut domain_counts = BTreeMap::new();
-        if let Some(domains) = &self.domains {
-            let mut code = String::new();
-            for (ord, count) in self.domain_counts.iter().enumerate().filter(|(_, c)| **c > 0) {
-                if domains.ord_to_str(ord as u64, &mut code).unwrap_or(false) {
-                    domain_counts.insert(code.clone(), *count);
-                }
-            }
-        }
+        let codes = self.columns.domain_codes();
+        let domain_counts = self
+            .domain_counts
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .filter_map(|(at, count)| Some((codes.get(at)?.clone(), *count)))
+            .collect();
         Collected {
             hits: self.best.into_iter().map(|Reverse(Ranked(hit))| hit).collect(),
             total: self.total,

@@ -55,6 +55,8 @@ pub struct SearchIndex {
     rounds_done: watch::Sender<u64>,
     /// One search at a time per core (`search_in_pool`).
     pub(super) search_slots: tokio::sync::Semaphore,
+    /// What ranking reads per hit, decoded once per segment.
+    pub(super) columns: super::columns::ColumnCache,
 }
 
 struct IndexState {
@@ -123,6 +125,7 @@ impl SearchIndex {
             rounds_begun: AtomicU64::new(0),
             rounds_done: watch::Sender::new(0),
             search_slots: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            columns: super::columns::ColumnCache::default(),
         });
         if needs_build {
             let report = search.rebuild(db).await?;

@@ -5,6 +5,7 @@
 mod analysis;
 mod change_log;
 mod collect;
+mod columns;
 mod document;
 mod fields;
 mod index;
@@ -15,22 +16,23 @@ mod types;
 
 pub use change_log::{prune as prune_change_log, record};
 pub use index::{BuildReport, SearchIndex, follow};
-pub use query::{FamilyPlace, Near, SearchRequest, Understood, Via, locate_family};
-pub use types::SearchQuery;
+pub use query::{FamilyPlace, Near, SearchRequest, Shown, Understood, Via, locate_family};
+pub use types::{SearchQuery, ServiceSearchInput};
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::Utc;
 use entity::enums::LanguageMode;
+use tantivy::TantivyDocument;
 use tantivy::schema::Value;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, TantivyDocument};
 
 use crate::geo::Position;
 use crate::reference::{Direction, Lang, ReferenceError};
 use crate::relay::{PageRequest, RelayError};
-use collect::{Distance, RankingCollector};
+use collect::{Counting, Distance, RankingCollector};
+use columns::SegmentColumns;
 use fields::LanguageOffer;
 
 #[derive(Debug, thiserror::Error)]
@@ -69,10 +71,14 @@ pub enum SearchError {
 #[derive(Debug)]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
-    pub total: usize,
+    /// How many services match in all, when `Shown::total` asked for it.
+    pub total: Option<usize>,
+    /// Whether there are hits after this page.
+    pub has_more: bool,
     /// Where distances were measured from.
     pub origin: Option<Position>,
-    /// Domain and need codes with how many hits have them, most first.
+    /// Domain and need codes with how many hits have them, most first; empty unless
+    /// `Shown::facets`.
     pub domain_facets: Vec<(String, usize)>,
     /// ISO 639-3 codes with how many hits offer them (by staff or interpreter), most first.
     pub language_facets: Vec<(String, usize)>,
@@ -139,21 +145,31 @@ impl SearchIndex {
     pub fn search(&self, request: &SearchRequest, page: PageRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.searcher();
         let plan = request.plan(&self.reference, &self.fields, &self.vocabulary, &searcher)?;
+        let shown = request.shown;
+        let page_end = page.offset.saturating_add(page.limit);
         let collector = RankingCollector {
+            searcher: &searcher,
+            columns: &self.columns,
             place: plan.place.as_ref(),
             radius_km: plan.radius_km,
             languages: &plan.languages,
             include_interpreted: plan.include_interpreted,
             scored_by_text: plan.text_query.is_some(),
             now: Utc::now().timestamp(),
-            keep: page.offset.saturating_add(page.limit),
+            // One more than the page: whether there is a next page.
+            keep: page_end.saturating_add(1),
+            count: match (shown.total, shown.facets) {
+                (_, true) => Counting::TotalAndFacets,
+                (true, false) => Counting::Total,
+                (false, false) => Counting::Nothing,
+            },
         };
         let collected = searcher.search(&*plan.query, &collector)?;
 
         let analysed = analysis::Analyzed::of(request.lang);
         let lang_index = analysed.map_or(0, analysis::Analyzed::index);
         let snippets = match &plan.text_query {
-            Some(query) => {
+            Some(query) if shown.snippets => {
                 let mut generators = Vec::new();
                 for i in [lang_index, 0] {
                     let mut generator = SnippetGenerator::create(&searcher, &**query, self.fields.description[i])?;
@@ -162,43 +178,28 @@ impl SearchIndex {
                 }
                 Some(generators)
             }
-            None => None,
+            _ => None,
         };
 
+        let has_more = collected.hits.len() > page_end;
         let mut hits = Vec::new();
-        for ranked in collected.hits.iter().skip(page.offset) {
-            let stored: TantivyDocument = searcher.doc(ranked.address)?;
-            let text_of = |field| {
-                stored
-                    .get_first(field)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_owned()
+        for ranked in collected.hits.iter().take(page_end).skip(page.offset) {
+            let segment = searcher.segment_reader(ranked.address.segment_ord);
+            let columns = self.columns.of(&searcher, segment)?;
+            let doc = ranked.address.doc_id;
+            let snippet = if shown.snippets {
+                let stored: TantivyDocument = searcher.doc(ranked.address)?;
+                self.snippet(&stored, request.lang, snippets.as_deref())
+            } else {
+                Snippet::default()
             };
-            let id = text_of(self.fields.id);
-            // A service without a translation is shown in Dutch.
-            let translated = match analysed {
-                Some(lang) => Some((text_of(self.fields.description[lang_index]), lang.lang())),
-                None => self.other_description(&stored, request.lang),
-            }
-            .filter(|(text, _)| !text.is_empty());
-            let mut snippet = match translated {
-                Some((text, lang)) if analysed.is_some() => snippet(&text, snippets.as_ref().map(|g| &g[0]), lang),
-                Some((text, lang)) => snippet(&text, None, lang),
-                None => snippet(
-                    &text_of(self.fields.description[0]),
-                    snippets.as_ref().map(|g| &g[1]),
-                    Lang::Nl,
-                ),
-            };
-            snippet.direction = self.reference.direction(snippet.lang);
             hits.push(SearchHit {
-                service_id: id,
+                service_id: columns.id(doc).to_owned(),
                 score: ranked.score,
                 distance_km: ranked.distance.map(shown_distance),
                 stale: ranked.stale,
-                language_matches: self.language_matches(&searcher, ranked.address, &plan)?,
-                matched_domains: self.matched_domains(&searcher, ranked.address, &plan.explaining_domains)?,
+                language_matches: language_matches(&columns, doc, &plan),
+                matched_domains: matched_domains(&columns, doc, &plan.explaining_domains),
                 snippet,
             });
         }
@@ -210,12 +211,45 @@ impl SearchIndex {
         };
         Ok(SearchResults {
             hits,
-            total: collected.total,
+            total: (collector.count != Counting::Nothing).then_some(collected.total),
+            has_more,
             origin: plan.place.as_ref().map(|p| p.position),
             domain_facets: by_count(collected.domain_counts),
             language_facets: by_count(collected.language_counts),
             understood: plan.understood,
         })
+    }
+
+    /// The snippet of a hit: from its description in the language asked for, its
+    /// macrolanguage, or Dutch; `generators` mark the matching words (in that language's
+    /// field, then the Dutch one).
+    fn snippet(&self, stored: &TantivyDocument, lang: Lang, generators: Option<&[SnippetGenerator]>) -> Snippet {
+        let text_of = |field| {
+            stored
+                .get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let analysed = analysis::Analyzed::of(lang);
+        let lang_index = analysed.map_or(0, analysis::Analyzed::index);
+        // A service without a translation is shown in Dutch.
+        let translated = match analysed {
+            Some(lang) => Some((text_of(self.fields.description[lang_index]), lang.lang())),
+            None => self.other_description(stored, lang),
+        }
+        .filter(|(text, _)| !text.is_empty());
+        let mut snippet = match translated {
+            Some((text, lang)) if analysed.is_some() => snippet(&text, generators.map(|g| &g[0]), lang),
+            Some((text, lang)) => snippet(&text, None, lang),
+            None => snippet(
+                &text_of(self.fields.description[0]),
+                generators.map(|g| &g[1]),
+                Lang::Nl,
+            ),
+        };
+        snippet.direction = self.reference.direction(snippet.lang);
+        snippet
     }
 
     /// The description in `lang` or its macrolanguage, for a language the index does not
@@ -233,61 +267,39 @@ impl SearchIndex {
         });
         (found.lang != Lang::Nl).then_some((found.text, found.lang))
     }
+}
 
-    fn language_matches(
-        &self,
-        searcher: &tantivy::Searcher,
-        address: DocAddress,
-        plan: &query::Plan,
-    ) -> Result<Vec<LanguageMatch>, SearchError> {
-        let offers = searcher
-            .segment_reader(address.segment_ord)
-            .fast_fields()
-            .u64("language_offer")?;
-        let mut matches: Vec<LanguageMatch> = offers
-            .values_for_doc(address.doc_id)
-            .map(LanguageOffer::unpack)
-            .filter(|offer| plan.include_interpreted || offer.mode == LanguageMode::Staff)
-            .filter_map(|offer| {
-                let wanted = plan.languages.iter().find(|w| w.code == offer.code)?;
-                Some(LanguageMatch {
-                    code: offer.code,
-                    mode: offer.mode,
-                    exact: wanted.exact,
-                })
+/// The languages asked for that the hit offers, best fit first.
+fn language_matches(columns: &SegmentColumns, doc: tantivy::DocId, plan: &query::Plan) -> Vec<LanguageMatch> {
+    let mut matches: Vec<LanguageMatch> = columns
+        .language_offers(doc)
+        .iter()
+        .map(|packed| LanguageOffer::unpack(*packed))
+        .filter(|offer| plan.include_interpreted || offer.mode == LanguageMode::Staff)
+        .filter_map(|offer| {
+            let wanted = plan.languages.iter().find(|w| w.code == offer.code)?;
+            Some(LanguageMatch {
+                code: offer.code,
+                mode: offer.mode,
+                exact: wanted.exact,
             })
-            .collect();
-        // Best fit first: exact before relatives, staff before interpreters.
-        matches.sort_by_key(|m| (!m.exact, m.mode == LanguageMode::Interpreter, m.code.clone()));
-        Ok(matches)
-    }
+        })
+        .collect();
+    // Best fit first: exact before relatives, staff before interpreters.
+    matches.sort_by_key(|m| (!m.exact, m.mode == LanguageMode::Interpreter, m.code.clone()));
+    matches
+}
 
-    fn matched_domains(
-        &self,
-        searcher: &tantivy::Searcher,
-        address: DocAddress,
-        explaining: &[String],
-    ) -> Result<Vec<String>, SearchError> {
-        let Some(domains) = searcher
-            .segment_reader(address.segment_ord)
-            .fast_fields()
-            .str("domain")?
-        else {
-            return Ok(Vec::new());
-        };
-        let mut matched = Vec::new();
-        let mut code = String::new();
-        for ord in domains.term_ords(address.doc_id) {
-            if domains
-                .ord_to_str(ord, &mut code)
-                .map_err(tantivy::TantivyError::from)?
-                && explaining.binary_search(&code).is_ok()
-            {
-                matched.push(code.clone());
-            }
-        }
-        Ok(matched)
-    }
+/// The hit's domains that explain it (`explaining` is sorted).
+fn matched_domains(columns: &SegmentColumns, doc: tantivy::DocId, explaining: &[String]) -> Vec<String> {
+    let codes = columns.domain_codes();
+    columns
+        .domains(doc)
+        .iter()
+        .filter_map(|at| codes.get(*at as usize))
+        .filter(|code| explaining.binary_search(code).is_ok())
+        .cloned()
+        .collect()
 }
 
 /// Public locations to 0.1 km; a confidential one (a shelter) only to the whole kilometre, so

@@ -62,6 +62,31 @@ pub struct SearchRequest {
     pub free_only: bool,
     pub access: Option<Access>,
     pub lang: Lang,
+    pub shown: Shown,
+}
+
+/// What the answer shows beyond the page's hits, so that a search does only that work: the
+/// total and the facets mean visiting every hit instead of the best ones, snippets mean
+/// reading and cutting descriptions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shown {
+    pub total: bool,
+    pub facets: bool,
+    pub snippets: bool,
+}
+
+impl Shown {
+    pub const EVERYTHING: Shown = Shown {
+        total: true,
+        facets: true,
+        snippets: true,
+    };
+    /// The page's hits and their explanations alone.
+    pub const HITS: Shown = Shown {
+        total: false,
+        facets: false,
+        snippets: false,
+    };
 }
 
 impl Default for SearchRequest {
@@ -78,6 +103,7 @@ impl Default for SearchRequest {
             free_only: false,
             access: None,
             lang: Lang::Nl,
+            shown: Shown::EVERYTHING,
         }
     }
 }

@@ -92,6 +92,8 @@ impl ServiceSearchInput {
             free_only: self.free_only,
             access: self.access.map(Into::into),
             lang: self.lang,
+            // The resolver narrows it to what the query selects.
+            shown: super::Shown::EVERYTHING,
         })
     }
 }
@@ -293,7 +295,15 @@ impl SearchQuery {
     ) -> ApiResult<ServiceSearchConnection> {
         let page = PageRequest::new(Some(first), after.as_deref()).map_err(SearchError::from)?;
         let lang = input.lang;
-        let request = input.into_request()?;
+        let mut request = input.into_request()?;
+        // Only what the query selects is worked out: counting every hit, or cutting
+        // snippets, costs more than finding the page.
+        let selected = ctx.look_ahead();
+        request.shown = super::Shown {
+            total: selected.field("totalCount").exists(),
+            facets: selected.field("facets").exists(),
+            snippets: selected.field("edges").field("snippet").exists(),
+        };
         let search = ctx.data_unchecked::<Arc<SearchIndex>>();
         let started = std::time::Instant::now();
         let results = search.search_in_pool(request, page).await?;
@@ -309,8 +319,8 @@ impl SearchQuery {
             .into_iter()
             .map(|s| (s.id.clone(), s))
             .collect();
-        let total = results.total as u64;
-        let shown = results.hits.len();
+        // Not selected, so never shown.
+        let total = results.total.unwrap_or_default() as u64;
         let edges: Vec<ServiceSearchEdge> = results
             .hits
             .into_iter()
@@ -373,7 +383,7 @@ impl SearchQuery {
             total_count: total,
             page_info: PageInfo {
                 has_previous_page: page.offset > 0,
-                has_next_page: ((page.offset + shown) as u64) < total,
+                has_next_page: results.has_more,
                 start_cursor: edges.first().map(|e| e.cursor.clone()),
                 end_cursor: edges.last().map(|e| e.cursor.clone()),
             },

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::questions::{Question, QuestionKind};
 use crate::report::Timings;
 use api::relay::PageRequest;
-use api::search::SearchIndex;
+use api::search::{SearchIndex, Shown};
 
 /// How many hits a page holds in every measurement, and how many are compared for overlap.
 pub const PAGE: usize = 20;
@@ -14,8 +14,9 @@ pub const PAGE: usize = 20;
 /// What in-process search answered.
 pub struct InProcess {
     pub timings: Timings,
-    /// Hits per question on average, over the whole result set (not the page).
-    pub mean_hits: f64,
+    /// Hits per question on average, over the whole result set (not the page), when the
+    /// answers counted them.
+    pub mean_hits: Option<f64>,
     /// Each timed question's answer, to compare with the baseline's.
     pub answers: Vec<Answer>,
 }
@@ -26,10 +27,15 @@ pub struct Answer {
     pub latency: Duration,
 }
 
-pub fn run(search: &SearchIndex, warm_up: &[Question], timed: &[Question]) -> anyhow::Result<InProcess> {
+/// Asks each question for answers that show `shown`.
+pub fn run(search: &SearchIndex, warm_up: &[Question], timed: &[Question], shown: Shown) -> anyhow::Result<InProcess> {
     let page = PageRequest::new(Some(PAGE as i32), None)?;
+    let request = |question: &Question| api::search::SearchRequest {
+        shown,
+        ..question.request()
+    };
     for question in warm_up {
-        search.search(&question.request(), page)?;
+        search.search(&request(question), page)?;
     }
     let mut samples: Vec<(QuestionKind, Duration)> = Vec::with_capacity(timed.len());
     let mut answers = Vec::with_capacity(timed.len());
@@ -38,10 +44,10 @@ pub fn run(search: &SearchIndex, warm_up: &[Question], timed: &[Question]) -> an
     for question in timed {
         // Building the request is part of answering it, as it is for a server.
         let started = Instant::now();
-        let results = search.search(&question.request(), page)?;
+        let results = search.search(&request(question), page)?;
         let latency = started.elapsed();
         samples.push((question.kind, latency));
-        hits += results.total;
+        hits += results.total.unwrap_or_default();
         answers.push(Answer {
             top: results.hits.into_iter().map(|hit| hit.service_id).collect(),
             latency,
@@ -49,7 +55,7 @@ pub fn run(search: &SearchIndex, warm_up: &[Question], timed: &[Question]) -> an
     }
     Ok(InProcess {
         timings: Timings::of(samples, all.elapsed()),
-        mean_hits: hits as f64 / timed.len().max(1) as f64,
+        mean_hits: shown.total.then(|| hits as f64 / timed.len().max(1) as f64),
         answers,
     })
 }

@@ -10,7 +10,8 @@
 //! from concurrent clients (`http`); how soon a write is found on the replica that took it
 //! and on another (`replicas`); and resident memory (`memory`). `report` prints it all.
 
-mod http;
+mod floor;
+pub mod http;
 mod in_process;
 mod memory;
 mod postgres;
@@ -30,15 +31,15 @@ use entity::{location, service};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QuerySelect};
 use tokio::sync::oneshot;
 
-pub use http::HttpLoad;
+pub use http::{Driver, HttpLoad, LoadShape};
 pub use memory::Memory;
-pub use postgres::{Answered, Baseline, Overlap};
+pub use postgres::{Answered, Baseline, Flavour, Overlap};
 pub use questions::QuestionKind;
 pub use replicas::WriteToSearchable;
 pub use report::{Latency, Timings};
 
 use api::reference::ReferenceData;
-use api::search::SearchIndex;
+use api::search::{SearchIndex, Shown};
 use api::server::{PrivacySettings, RunningServer};
 
 /// Questions asked before measuring, to warm caches as a running server's are.
@@ -54,15 +55,17 @@ pub struct BenchOptions {
     /// URL of a PostgreSQL user that may create databases: the map goes into a new database
     /// there and the baseline runs in it. `None`: SQLite, and no baseline.
     pub postgres: Option<String>,
-    /// Concurrent HTTP clients.
-    pub clients: usize,
-    /// How long the HTTP clients are measured, after their warm-up.
-    pub http_duration: Duration,
+    /// Where the HTTP load is generated.
+    pub driver: Driver,
+    /// Connections, the generator's threads, and how long each HTTP load is measured (after
+    /// its warm-up).
+    pub load: LoadShape,
 }
 
 pub struct BenchReport {
     /// "demo map" or "synthetic map of N services (rng seed S)".
     pub map: String,
+    pub demo: bool,
     /// "SQLite" or "PostgreSQL".
     pub database: &'static str,
     pub cores: usize,
@@ -73,12 +76,24 @@ pub struct BenchReport {
     pub index: IndexBuild,
     /// Questions asked before measuring, in every measurement.
     pub warm_up: usize,
+    /// Answers that show the page's hits (the result list).
     pub in_process: Timings,
+    /// Answers that also show the total, the facets and snippets.
+    pub in_process_full: Timings,
     /// Hits per question on average, over the whole result set (not the page).
     pub mean_hits: f64,
+    /// Questions whose page was the same in both kinds of answer (it should be all).
+    pub same_pages: usize,
+    /// The stack answering a constant result list: what HTTP allows here.
+    pub floor: HttpLoad,
+    /// Our server answering the result list.
     pub http: HttpLoad,
-    /// `None` without PostgreSQL.
-    pub baseline: Option<Baseline>,
+    /// Our server answering the full query (total, facets, snippets, organizations).
+    pub http_full: HttpLoad,
+    /// Where the load generator ran.
+    pub driver: &'static str,
+    /// Fair, then strict; empty without PostgreSQL.
+    pub baselines: Vec<Baseline>,
     pub write_to_searchable: WriteToSearchable,
     pub memory: Memory,
 }
@@ -110,9 +125,12 @@ impl MapDatabase {
 /// and still drops its database: a run on 100,000 services takes minutes.
 pub async fn run(options: &BenchOptions, interrupted: impl Future<Output = ()>) -> anyhow::Result<BenchReport> {
     anyhow::ensure!(options.queries > 0, "ask at least one question (--queries)");
-    anyhow::ensure!(options.clients > 0, "use at least one HTTP client (--clients)");
     anyhow::ensure!(
-        !options.http_duration.is_zero(),
+        options.load.connections > 0,
+        "use at least one HTTP connection (--connections)"
+    );
+    anyhow::ensure!(
+        !options.load.duration.is_zero(),
         "measure HTTP for at least a second (--http-seconds)"
     );
     anyhow::ensure!(
@@ -182,7 +200,7 @@ async fn measure(
     // Built and searched in-process in the first replica's directory, then dropped (releasing
     // its lock) so that the first replica's server opens it as it would after a restart.
     let first_index = dir.join("replica-1");
-    let (index, in_process) = {
+    let (index, in_process, in_process_full) = {
         let started = Instant::now();
         let search = SearchIndex::open(&first_index, db, reference.clone(), false).await?;
         let elapsed = started.elapsed();
@@ -193,18 +211,32 @@ async fn measure(
             bytes: directory_bytes(&first_index)?,
             elapsed,
         };
-        (index, in_process::run(&search, warm_up, timed)?)
+        let full = in_process::run(&search, warm_up, timed, Shown::EVERYTHING)?;
+        let hits = in_process::run(&search, warm_up, timed, Shown::HITS)?;
+        (index, hits, full)
     };
+    let same_pages = in_process
+        .answers
+        .iter()
+        .zip(&in_process_full.answers)
+        .filter(|(a, b)| a.top == b.top)
+        .count();
 
-    let baseline = match database {
+    let baselines = match database {
         MapDatabase::Postgres(database) => {
-            Some(postgres::run(&database.url, &reference, warm_up, timed, &in_process.answers).await?)
+            postgres::run(&database.url, &reference, warm_up, timed, &in_process.answers).await?
         }
-        MapDatabase::Sqlite(_) => None,
+        MapDatabase::Sqlite(_) => Vec::new(),
     };
 
     let (first, stop_first) = serve(db.clone(), &first_index).await?;
-    let http = http::load(first.address, warm_up, timed, options.clients, options.http_duration).await?;
+    let floor = floor::Floor::start(&fullest_answer(first.address, timed).await?).await?;
+    let load = |address, query| http::load(&options.driver, address, query, warm_up, timed, options.load);
+    let floor_load = load(floor.address, http::RESULT_LIST_QUERY).await;
+    floor.stop().await?;
+    let floor_load = floor_load?;
+    let http = load(first.address, http::RESULT_LIST_QUERY).await?;
+    let http_full = load(first.address, http::FULL_QUERY).await?;
     // Another replica: its own connections, and its own index built from the database.
     let second_db = api::db::connect_url(database.url()).await?;
     let (second, stop_second) = serve(second_db.clone(), &dir.join("replica-2")).await?;
@@ -225,6 +257,7 @@ async fn measure(
             Some(n) => format!("synthetic map of {n} services (rng seed {})", options.rng_seed),
             None => "demo map".to_owned(),
         },
+        demo: options.synthetic_services.is_none(),
         database: match database {
             MapDatabase::Sqlite(_) => "SQLite",
             MapDatabase::Postgres(_) => "PostgreSQL",
@@ -236,9 +269,17 @@ async fn measure(
         index,
         warm_up: warm_up.len(),
         in_process: in_process.timings,
-        mean_hits: in_process.mean_hits,
+        in_process_full: in_process_full.timings,
+        mean_hits: in_process_full.mean_hits.unwrap_or_default(),
+        same_pages,
+        floor: floor_load,
         http,
-        baseline,
+        http_full,
+        driver: match options.driver {
+            Driver::Process(_) => "a process of its own",
+            Driver::InProcess => "the bench process",
+        },
+        baselines,
         write_to_searchable,
         memory,
     })
@@ -283,6 +324,32 @@ async fn stop(server: RunningServer, stop: oneshot::Sender<()>) -> anyhow::Resul
         .await
         .context("a replica did not stop within 10 s")???;
     Ok(())
+}
+
+/// The result-list answer with the most hits among the first questions: what the floor
+/// answers, so that its answer has the shape and size of a real one.
+async fn fullest_answer(address: SocketAddr, questions: &[questions::Question]) -> anyhow::Result<serde_json::Value> {
+    let client = reqwest::Client::new();
+    let mut fullest = serde_json::Value::Null;
+    let mut most = 0;
+    for question in questions.iter().take(20) {
+        let body = serde_json::json!({
+            "query": http::RESULT_LIST_QUERY,
+            "variables": { "input": question.graphql_input(), "first": in_process::PAGE },
+        });
+        let answer: serde_json::Value = client
+            .post(format!("http://{address}/graphql"))
+            .json(&body)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let hits = answer["data"]["searchServices"]["edges"].as_array().map_or(0, Vec::len);
+        if hits > most {
+            (most, fullest) = (hits, answer);
+        }
+    }
+    Ok(fullest)
 }
 
 fn directory_bytes(dir: &Path) -> anyhow::Result<u64> {

@@ -41,13 +41,20 @@ enum Command {
         /// Without it the map is SQLite in a temporary directory and the baseline is skipped.
         #[arg(long, value_name = "ADMIN_URL")]
         postgres: Option<String>,
-        /// Concurrent HTTP clients.
-        #[arg(long, default_value_t = 16)]
-        clients: usize,
-        /// Seconds the HTTP clients are measured, after their warm-up.
+        /// Keep-alive HTTP connections of the load generator.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Threads of the load generator, a process of its own.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Seconds each HTTP load is measured, after its warm-up.
         #[arg(long, default_value_t = 20)]
         http_seconds: u64,
     },
+    /// The load generator of `bench`, run by it as a process of its own: sends the requests of
+    /// a plan file and prints what it measured as JSON.
+    #[command(hide = true)]
+    Drive { plan: std::path::PathBuf },
     /// Run `socialmap serve` (the binary beside this one) as a child process on a fresh demo map under a
     /// mixed read/write load, and report errors, latency per minute and the server's memory
     /// from start to end; then stop it with SIGTERM. Fails when any request failed, memory
@@ -75,21 +82,31 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Drive { plan } = &cli.command {
+        // A runtime of the plan's size, not the default one per core.
+        return socialmap_load::http::drive_main(plan);
+    }
+    tokio::runtime::Runtime::new()?.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let filter = std::env::var("SOCIALMAP_LOG").unwrap_or_else(|_| "warn,sqlx=warn,sea_orm=warn".to_owned());
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&filter).context("invalid SOCIALMAP_LOG filter")?)
+        .with_writer(std::io::stderr)
         .init();
     match cli.command {
+        Command::Drive { .. } => anyhow::bail!("`drive` runs on a runtime of its own"),
         Command::Bench {
             services,
             demo,
             queries,
             rng_seed,
             postgres,
-            clients,
+            connections,
+            threads,
             http_seconds,
         } => {
             let options = socialmap_load::BenchOptions {
@@ -97,8 +114,14 @@ async fn main() -> anyhow::Result<()> {
                 queries,
                 rng_seed,
                 postgres,
-                clients,
-                http_duration: std::time::Duration::from_secs(http_seconds),
+                driver: socialmap_load::http::Driver::Process(
+                    std::env::current_exe().context("cannot find this program to run the load generator")?,
+                ),
+                load: socialmap_load::http::LoadShape {
+                    connections,
+                    threads,
+                    duration: std::time::Duration::from_secs(http_seconds),
+                },
             };
             let interrupted = async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -25,6 +25,23 @@ pub enum QuestionKind {
 }
 
 impl QuestionKind {
+    const ALL: [QuestionKind; 5] = [
+        QuestionKind::TextPlaceLanguage,
+        QuestionKind::TextPlace,
+        QuestionKind::FiltersOnly,
+        QuestionKind::TextDomainRadius,
+        QuestionKind::TextOnly,
+    ];
+
+    /// A number for the kind, to tell it to another process.
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|k| *k == self).unwrap_or_default()
+    }
+
+    pub fn from_index(index: usize) -> Option<QuestionKind> {
+        Self::ALL.get(index).copied()
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             QuestionKind::TextPlaceLanguage => "text + place + language",

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use super::{Cast, SoakOptions};
-use crate::http::SEARCH_QUERY;
+use crate::http::FULL_QUERY;
 use crate::in_process::PAGE;
 use crate::questions::Question;
 use api::relay::{NodeKind, global_id};
@@ -130,7 +130,7 @@ impl Plan {
             .iter()
             .map(|question| {
                 serde_json::to_string(&json!({
-                    "query": SEARCH_QUERY,
+                    "query": FULL_QUERY,
                     "variables": { "input": question.graphql_input(), "first": PAGE },
                 }))
             })
