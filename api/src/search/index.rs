@@ -57,6 +57,8 @@ pub struct SearchIndex {
     pub(super) search_slots: tokio::sync::Semaphore,
     /// What ranking reads per hit, decoded once per segment.
     pub(super) columns: super::columns::ColumnCache,
+    /// The rows pages show, following the change log with the index.
+    pub(super) rows: super::rows::ServiceRows,
 }
 
 struct IndexState {
@@ -126,6 +128,7 @@ impl SearchIndex {
             rounds_done: watch::Sender::new(0),
             search_slots: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             columns: super::columns::ColumnCache::default(),
+            rows: super::rows::ServiceRows::default(),
         });
         if needs_build {
             let report = search.rebuild(db).await?;
@@ -162,6 +165,7 @@ impl SearchIndex {
         // Read the log position first: changes committed while we load are applied again
         // by the next catch-up, which is harmless.
         let position = LogPosition::now(db).await?;
+        self.rows.forget_all();
         let documents = document::load_all(db).await?;
         state.writer.delete_all_documents()?;
         let services = self.add(&state.writer, &documents)?;
@@ -198,6 +202,8 @@ impl SearchIndex {
             return Ok(0);
         }
         let ids = change_log::affected_services(db, &changes).await?;
+        // Before the commit: once a change is searchable, pages show it.
+        self.rows.forget(&ids);
         let documents = document::load(db, &ids).await?;
         for id in &ids {
             state.writer.delete_term(Term::from_field_text(self.fields.id, id));

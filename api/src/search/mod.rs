@@ -12,6 +12,7 @@ mod index;
 mod lexicon;
 mod query;
 mod rank;
+mod rows;
 mod types;
 
 pub use change_log::{prune as prune_change_log, record};

@@ -1,13 +1,12 @@
 //! GraphQL over search: `searchServices`, its input and its explained, faceted answer.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::connection::PageInfo;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use entity::service;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 
 use super::{Near, SearchError, SearchHit, SearchIndex, SearchRequest};
 use crate::error::{ApiResult, loader_error};
@@ -140,7 +139,7 @@ pub struct UnderstoodWords {
 /// One service found, and why.
 pub struct ServiceSearchEdge {
     cursor: String,
-    service: service::Model,
+    service: Arc<service::Model>,
     hit: SearchHit,
     origin: Option<Position>,
 }
@@ -152,7 +151,7 @@ impl ServiceSearchEdge {
     }
 
     async fn node(&self) -> Service {
-        Service(self.service.clone())
+        Service(service::Model::clone(&self.service))
     }
 
     /// The ranking score (see README, "How search ranks"): higher is better.
@@ -311,14 +310,11 @@ impl SearchQuery {
             .observe_search(started);
 
         let ids: Vec<String> = results.hits.iter().map(|h| h.service_id.clone()).collect();
-        let mut services: HashMap<String, service::Model> = service::Entity::find()
-            .filter(service::Column::Id.is_in(ids))
-            .all(ctx.data_unchecked::<DatabaseConnection>())
+        let mut services = search
+            .rows
+            .of(ctx.data_unchecked::<DatabaseConnection>(), &ids)
             .await
-            .map_err(SearchError::from)?
-            .into_iter()
-            .map(|s| (s.id.clone(), s))
-            .collect();
+            .map_err(SearchError::from)?;
         // Not selected, so never shown.
         let total = results.total.unwrap_or_default() as u64;
         let edges: Vec<ServiceSearchEdge> = results

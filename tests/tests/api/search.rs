@@ -587,16 +587,27 @@ async fn every_replica_follows_the_change_log() {
     let app = spawn_app().await;
     let replica = app.spawn_replica().await;
     let input = json!({ "text": "xylofoonatelier" });
+    let club = "woonpunt-aalst-woonclub";
+    let housing = json!({ "domains": ["housing"], "near": { "postalCode": "9300" } });
+    let name_shown = |result: &Value| edge_of(result, club).map(|e| e["node"]["name"].clone());
     for server in [&app, &replica] {
         assert_eq!(search(server, input.clone(), 5).await["totalCount"], 0);
+        // Shown once before the change, so each server has had its row in hand.
+        assert_eq!(
+            name_shown(&search(server, housing.clone(), 100).await),
+            Some(json!("Woonclub: groepssessies over huren"))
+        );
     }
-    change_service(&app, "woonpunt-aalst-woonclub", |s| {
+    change_service(&app, club, |s| {
         s.name = Set("Xylofoonatelier voor nieuwkomers".to_owned());
     })
     .await;
     for server in [&app, &replica] {
         let found = eventually(server, input.clone(), |r| r["totalCount"] == 1).await;
-        assert_eq!(ids(&found), vec![service_id("woonpunt-aalst-woonclub")]);
+        assert_eq!(ids(&found), vec![service_id(club)]);
+        // Once the change is searchable, every answer shows it, not the row shown before.
+        let found = search(server, housing.clone(), 100).await;
+        assert_eq!(name_shown(&found), Some(json!("Xylofoonatelier voor nieuwkomers")));
     }
 }
 
@@ -805,6 +816,8 @@ async fn a_save_is_searchable_when_the_mutation_returns() {
             Some(&id),
             "round {round}: created, then found at once"
         );
+        let before = search(&app, json!({ "text": "zwemlessen" }), 50).await;
+        assert!(ids(&before).contains(&id), "round {round}: found as a swimming lesson");
 
         let renamed = mutate(
             "mutation($id: ID!, $v: Int!, $name: String!) { updateService(id: $id, version: $v, input: { name: $name }) { version } }",
@@ -816,6 +829,14 @@ async fn a_save_is_searchable_when_the_mutation_returns() {
             ids(&found).first(),
             Some(&id),
             "round {round}: renamed, found by its new name"
+        );
+        // Found before the rename under its old name too: the page shows the new one.
+        let shown = search(&app, json!({ "text": "zwemlessen" }), 50).await;
+        let shown = edges(&shown).into_iter().find(|e| e["node"]["id"] == id.as_str());
+        assert_eq!(
+            shown.map(|e| e["node"]["name"].clone()),
+            Some(json!(format!("Zwemlessen {new}"))),
+            "round {round}: the page shows the new name"
         );
         let gone = search(&app, json!({ "text": old }), 5).await;
         assert!(!ids(&gone).contains(&id), "round {round}: not by its old one");
