@@ -1,17 +1,14 @@
-//! One pass over what the query matched: each hit is scored with the ranking formula
-//! (`rank`) and the best `keep` are kept in order. When the answer shows the total or the
-//! facets, every hit is visited and counted; otherwise only the hits that could still make the
-//! page are: the ranking multiplies the text score by factors of at most 1, so a hit whose
-//! text score is below the page's worst score cannot make it, and tantivy's scorers skip such
-//! hits (block-max WAND where the query is a union of terms) without the collector's work.
+//! What a search keeps of the documents its plan matched (`execute`): each hit is scored with
+//! the ranking formula (`rank`) and the best `keep` are kept in order. When the answer shows
+//! the total or the facets, every hit is counted; otherwise only the hits that could still
+//! make the page need to be looked at: the ranking multiplies the text score by factors of at
+//! most 1, so a hit whose text score is below the page's worst score (`bar`) cannot make it.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
 
 use std::sync::Arc;
 
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::Weight;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use super::columns::{ColumnCache, SegmentColumns};
@@ -102,11 +99,12 @@ pub struct Collected {
     pub language_counts: BTreeMap<String, usize>,
 }
 
-impl Collector for RankingCollector<'_> {
-    type Fruit = Collected;
-    type Child = RankingSegmentCollector;
-
-    fn for_segment(&self, segment_ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
+impl RankingCollector<'_> {
+    pub fn for_segment(
+        &self,
+        segment_ord: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<RankingSegmentCollector> {
         let columns = self.columns.of(self.searcher, segment)?;
         // Within a radius the area is checked here, not in the query (see `query`).
         let covering = match (self.radius_km, self.place) {
@@ -136,43 +134,8 @@ impl Collector for RankingCollector<'_> {
         })
     }
 
-    fn requires_scoring(&self) -> bool {
-        self.scored_by_text
-    }
-
-    fn collect_segment(
-        &self,
-        weight: &dyn Weight,
-        segment_ord: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<Collected> {
-        let mut child = self.for_segment(segment_ord, reader)?;
-        let alive = reader.alive_bitset();
-        let is_alive = |doc: DocId| alive.is_none_or(|a| a.is_alive(doc));
-        if self.count == Counting::Nothing && self.scored_by_text {
-            weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
-                if is_alive(doc) {
-                    child.collect(doc, score);
-                }
-                child.text_threshold()
-            })?;
-        } else if self.scored_by_text {
-            weight.for_each(reader, &mut |doc, score| {
-                if is_alive(doc) {
-                    child.collect(doc, score);
-                }
-            })?;
-        } else {
-            weight.for_each_no_score(reader, &mut |docs| {
-                for doc in docs.iter().copied().filter(|doc| is_alive(*doc)) {
-                    child.collect(doc, 0.0);
-                }
-            })?;
-        }
-        Ok(child.harvest())
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Collected>) -> tantivy::Result<Collected> {
+    /// The segments' hits and counts as one.
+    pub fn merge(&self, fruits: Vec<Collected>) -> Collected {
         let mut merged = Collected::default();
         for fruit in fruits {
             merged.total += fruit.total;
@@ -186,7 +149,7 @@ impl Collector for RankingCollector<'_> {
         }
         merged.hits.sort_by(|a, b| b.rank_cmp(a));
         merged.hits.truncate(self.keep);
-        Ok(merged)
+        merged
     }
 }
 
@@ -213,14 +176,19 @@ pub struct RankingSegmentCollector {
 }
 
 impl RankingSegmentCollector {
-    /// The text score a hit needs to make the page: the page's worst score once it is full
-    /// (a hit's score is its text score times factors of at most 1), else none.
-    fn text_threshold(&self) -> Score {
-        match self.best.peek() {
-            // A hit scoring as much as the worst may still win on the tie-breaker.
-            Some(worst) if self.best.len() >= self.keep => worst.0.0.score.next_down(),
-            _ => Score::MIN,
-        }
+    /// The text score a hit needs to make the page, once it is full: the page's worst score
+    /// (a hit's score is its text score times factors of at most 1; one scoring as much as
+    /// the worst may still win on the tie-breaker).
+    pub fn bar(&self) -> Option<Score> {
+        self.best
+            .peek()
+            .filter(|_| self.best.len() >= self.keep)
+            .map(|worst| worst.0.0.score)
+    }
+
+    /// Whether every hit must be visited: to count them.
+    pub fn counts(&self) -> bool {
+        self.count != Counting::Nothing
     }
 
     fn nearest(&self, doc: DocId) -> Option<Distance> {
@@ -281,16 +249,32 @@ impl RankingSegmentCollector {
     }
 }
 
-impl SegmentCollector for RankingSegmentCollector {
-    type Fruit = Collected;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
-        let distance = self.nearest(doc);
-        if !self.covers(doc, distance) {
-            return;
-        }
+impl RankingSegmentCollector {
+    /// Looks at one document the plan matched, with its text score (0 without text).
+    pub fn collect(&mut self, doc: DocId, score: Score) {
         let language_fit = self.language_fit(self.columns.language_offers(doc));
         if language_fit == Some(0.0) {
+            return;
+        }
+        let freshness = self.columns.freshness(doc);
+        let stale = rank::is_stale(freshness >> 1, self.now);
+        let mut signals = Signals {
+            text_score: self.scored_by_text.then_some(score),
+            language_fit,
+            distance_km: None,
+            stale,
+            temporarily_closed: freshness & 1 == 1,
+        };
+        // A hit that could not make the page even next door is dropped before its distance is
+        // measured, unless it is to be counted.
+        if self.count == Counting::Nothing
+            && let Some(bar) = self.bar()
+            && rank::score(&signals) < bar
+        {
+            return;
+        }
+        let distance = self.nearest(doc);
+        if !self.covers(doc, distance) {
             return;
         }
         self.total += 1;
@@ -301,15 +285,7 @@ impl SegmentCollector for RankingSegmentCollector {
             return;
         }
 
-        let freshness = self.columns.freshness(doc);
-        let stale = rank::is_stale(freshness >> 1, self.now);
-        let signals = Signals {
-            text_score: self.scored_by_text.then_some(score),
-            language_fit,
-            distance_km: self.origin.map(|_| distance.map(|d| d.km)),
-            stale,
-            temporarily_closed: freshness & 1 == 1,
-        };
+        signals.distance_km = self.origin.map(|_| distance.map(|d| d.km));
         let score = rank::score(&signals);
         let full = self.best.len() >= self.keep;
         // Most hits cannot make the page: skip them before building a hit.
@@ -333,7 +309,7 @@ impl SegmentCollector for RankingSegmentCollector {
         }
     }
 
-    fn harvest(self) -> Collected {
+    pub fn harvest(self) -> Collected {
         let codes = self.columns.domain_codes();
         let domain_counts = self
             .domain_counts

@@ -59,6 +59,8 @@ pub struct SearchIndex {
     pub(super) columns: super::columns::ColumnCache,
     /// The rows pages show, following the change log with the index.
     pub(super) rows: super::rows::ServiceRows,
+    /// Per-document sums of the searches running now.
+    pub(super) scratch: super::execute::ScratchPool,
 }
 
 struct IndexState {
@@ -129,6 +131,7 @@ impl SearchIndex {
             search_slots: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             columns: super::columns::ColumnCache::default(),
             rows: super::rows::ServiceRows::default(),
+            scratch: super::execute::ScratchPool::default(),
         });
         if needs_build {
             let report = search.rebuild(db).await?;

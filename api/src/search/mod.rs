@@ -7,6 +7,7 @@ mod change_log;
 mod collect;
 mod columns;
 mod document;
+mod execute;
 mod fields;
 mod index;
 mod lexicon;
@@ -155,7 +156,7 @@ impl SearchIndex {
             radius_km: plan.radius_km,
             languages: &plan.languages,
             include_interpreted: plan.include_interpreted,
-            scored_by_text: plan.text_query.is_some(),
+            scored_by_text: plan.text.is_some(),
             now: Utc::now().timestamp(),
             // One more than the page: whether there is a next page.
             keep: page_end.saturating_add(1),
@@ -165,15 +166,16 @@ impl SearchIndex {
                 (false, false) => Counting::Nothing,
             },
         };
-        let collected = searcher.search(&*plan.query, &collector)?;
+        let collected = execute::run(&searcher, &plan, &collector, &self.scratch)?;
 
         let analysed = analysis::Analyzed::of(request.lang);
         let lang_index = analysed.map_or(0, analysis::Analyzed::index);
-        let snippets = match &plan.text_query {
-            Some(query) if shown.snippets => {
+        let snippets = match &plan.text {
+            Some(text) if shown.snippets => {
+                let query = text.query();
                 let mut generators = Vec::new();
                 for i in [lang_index, 0] {
-                    let mut generator = SnippetGenerator::create(&searcher, &**query, self.fields.description[i])?;
+                    let mut generator = SnippetGenerator::create(&searcher, &*query, self.fields.description[i])?;
                     generator.set_max_num_chars(SNIPPET_CHARS);
                     generators.push(generator);
                 }

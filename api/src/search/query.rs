@@ -7,7 +7,6 @@ use std::ops::Bound;
 use entity::enums::{Access, TargetGroup};
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
-    TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Term};
 use tantivy::{Searcher, TantivyError};
@@ -124,7 +123,7 @@ pub struct WantedLanguage {
     pub exact: bool,
 }
 
-/// A request checked against reference data, ready to run.
+/// A request checked against reference data, ready to run (`execute`).
 pub struct Plan {
     pub place: Option<ResolvedPlace>,
     pub radius_km: Option<f64>,
@@ -134,10 +133,58 @@ pub struct Plan {
     pub explaining_domains: Vec<String>,
     /// The words the text was understood by, and as what.
     pub understood: Vec<Understood>,
-    /// The text part alone (for scoring and snippets), if there was text.
-    pub text_query: Option<Box<dyn Query>>,
-    /// Text and filters together: what a hit must match.
-    pub query: Box<dyn Query>,
+    /// What a hit must match, each of them; they do not score.
+    pub filters: Vec<Filter>,
+    /// The text, if there was text: a hit must match one of its clauses, and they score it.
+    pub text: Option<TextMatch>,
+}
+
+/// A condition a hit must meet.
+pub enum Filter {
+    /// One of these terms, of any field.
+    AnyTerm(Vec<Term>),
+    /// Any other query (an age range).
+    Query(Box<dyn Query>),
+}
+
+/// The text of a search as scoring clauses, any of which a hit must match; its text score is
+/// the sum of the clauses it matches.
+pub struct TextMatch {
+    pub clauses: Vec<TextClause>,
+}
+
+pub enum TextClause {
+    /// A word in one text field: BM25 times `boost`.
+    Word { term: Term, boost: f32 },
+    /// A domain the text names: a constant.
+    Domain { term: Term, score: f32 },
+}
+
+impl TextMatch {
+    /// The same as one tantivy query, which scores as `execute` does: for snippets.
+    pub fn query(&self) -> Box<dyn Query> {
+        if self.clauses.is_empty() {
+            return Box::new(EmptyQuery);
+        }
+        let clauses = self
+            .clauses
+            .iter()
+            .map(|clause| {
+                let query: Box<dyn Query> = match clause {
+                    TextClause::Word { term, boost } => Box::new(BoostQuery::new(
+                        Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                        *boost,
+                    )),
+                    TextClause::Domain { term, score } => Box::new(ConstScoreQuery::new(
+                        Box::new(TermQuery::new(term.clone(), IndexRecordOption::Basic)),
+                        *score,
+                    )),
+                };
+                (Occur::Should, query)
+            })
+            .collect();
+        Box::new(BooleanQuery::new(clauses))
+    }
 }
 
 impl SearchRequest {
@@ -173,86 +220,65 @@ impl SearchRequest {
             return Err(SearchError::TextTooLong(text.chars().count()));
         }
 
-        let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut filters: Vec<Filter> = Vec::new();
+        // Within a radius, a service may qualify by a location instead of its area: the
+        // collector checks both. Otherwise coverage is a term lookup, the most selective filter.
+        if let (Some(place), None) = (&place, self.radius_km) {
+            filters.push(any_term(fields.area, &place.coverage));
+        }
         let mut explaining_domains = Vec::new();
         if !self.domains.is_empty() {
             let codes = reference.expand_domains(&self.domains)?;
-            filters.push((Occur::Must, terms_query(fields.domain, &codes)));
+            filters.push(any_term(fields.domain, &codes));
             explaining_domains.extend(codes);
         }
         let languages = wanted_languages(reference, &self.languages)?;
         if !languages.is_empty() {
-            let codes: Vec<String> = languages.iter().map(|l| l.code.clone()).collect();
-            let mut either = vec![(Occur::Should, terms_query(fields.staff_language, &codes))];
-            if self.include_interpreted {
-                either.push((Occur::Should, terms_query(fields.interpreted_language, &codes)));
+            let mut terms: Vec<Term> = Vec::new();
+            for language in &languages {
+                terms.push(Term::from_field_text(fields.staff_language, &language.code));
+                if self.include_interpreted {
+                    terms.push(Term::from_field_text(fields.interpreted_language, &language.code));
+                }
             }
-            filters.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+            filters.push(Filter::AnyTerm(terms));
         }
         if !self.target_groups.is_empty() {
             // A service for everyone serves every group.
             let mut groups: Vec<String> = self.target_groups.iter().map(|g| target_group_term(*g)).collect();
             groups.push(target_group_term(TargetGroup::Everyone));
-            filters.push((Occur::Must, terms_query(fields.target_group, &groups)));
+            filters.push(any_term(fields.target_group, &groups));
         }
         if let Some(age) = self.age {
             let age = i64::from(age);
-            filters.push((
-                Occur::Must,
-                Box::new(RangeQuery::new(
-                    Bound::Unbounded,
-                    Bound::Included(Term::from_field_i64(fields.age_min, age)),
-                )),
-            ));
-            filters.push((
-                Occur::Must,
-                Box::new(RangeQuery::new(
-                    Bound::Included(Term::from_field_i64(fields.age_max, age)),
-                    Bound::Unbounded,
-                )),
-            ));
+            filters.push(Filter::Query(Box::new(RangeQuery::new(
+                Bound::Unbounded,
+                Bound::Included(Term::from_field_i64(fields.age_min, age)),
+            ))));
+            filters.push(Filter::Query(Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_i64(fields.age_max, age)),
+                Bound::Unbounded,
+            ))));
         }
         if self.free_only {
-            filters.push((
-                Occur::Must,
-                terms_query(fields.cost, &[enum_term(&entity::enums::Cost::Free)]),
-            ));
+            filters.push(any_term(fields.cost, &[enum_term(&entity::enums::Cost::Free)]));
         }
         if let Some(access) = self.access {
-            filters.push((Occur::Must, terms_query(fields.access, &[enum_term(&access)])));
-        }
-        // Within a radius, a service may qualify by a location instead of its area: the
-        // collector checks both. Otherwise coverage is a term lookup.
-        if let (Some(place), None) = (&place, self.radius_km) {
-            filters.push((Occur::Must, terms_query(fields.area, &place.coverage)));
+            filters.push(any_term(fields.access, &[enum_term(&access)]));
         }
 
         let mut understood = Vec::new();
-        let text_query = match text {
+        let text = match text {
             Some(text) => {
-                let planned = text_query(fields, vocabulary, searcher, text)?;
+                let planned = text_match(fields, vocabulary, searcher, text)?;
                 explaining_domains.extend(planned.named);
                 understood = planned.understood;
-                Some(planned.query)
+                Some(planned.text)
             }
             None => None,
         };
         explaining_domains.sort();
         explaining_domains.dedup();
-
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = filters
-            .into_iter()
-            // Filters decide what matches; only the text scores.
-            .map(|(occur, query)| (occur, Box::new(BoostQuery::new(query, 0.0)) as Box<dyn Query>))
-            .collect();
-        if let Some(text_query) = &text_query {
-            clauses.push((Occur::Must, text_query.box_clone()));
-        }
-        let query: Box<dyn Query> = if clauses.is_empty() {
-            Box::new(tantivy::query::AllQuery)
-        } else {
-            Box::new(BooleanQuery::new(clauses))
-        };
         Ok(Plan {
             place,
             radius_km: self.radius_km,
@@ -260,27 +286,15 @@ impl SearchRequest {
             include_interpreted: self.include_interpreted,
             explaining_domains,
             understood,
-            text_query,
-            query,
+            filters,
+            text,
         })
     }
 }
 
-/// Documents with any of `values` in `field`. A term set builds an automaton per query, which
-/// only pays off for long lists.
-fn terms_query(field: Field, values: &[String]) -> Box<dyn Query> {
-    let terms = values.iter().map(|v| Term::from_field_text(field, v));
-    if values.len() > 16 {
-        return Box::new(TermSetQuery::new(terms));
-    }
-    Box::new(BooleanQuery::new(
-        terms
-            .map(|term| {
-                let query: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
-                (Occur::Should, query)
-            })
-            .collect(),
-    ))
+/// Documents with any of `values` in `field`.
+fn any_term(field: Field, values: &[String]) -> Filter {
+    Filter::AnyTerm(values.iter().map(|v| Term::from_field_text(field, v)).collect())
 }
 
 /// Where the family is: the point distances are measured from, and the municipalities it
@@ -371,7 +385,7 @@ fn wanted_languages(reference: &ReferenceData, inputs: &[String]) -> Result<Vec<
 
 /// The text part of a search.
 struct TextPlan {
-    query: Box<dyn Query>,
+    text: TextMatch,
     /// The domains the text names.
     named: Vec<String>,
     understood: Vec<Understood>,
@@ -381,7 +395,7 @@ struct TextPlan {
 ///
 /// Words that name a domain ("huis zoeken" → housing) count mostly through that domain: on
 /// their own they would rank "open huis" above every housing service.
-fn text_query(
+fn text_match(
     fields: &Fields,
     vocabulary: &DomainVocabulary,
     searcher: &Searcher,
@@ -401,7 +415,7 @@ fn text_query(
         .collect();
     let (named, naming_words, understood) = vocabulary.named_in(&raw_words, &analysed);
 
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut clauses = Vec::new();
     for at in 0..raw_words.len() {
         let forms: Vec<(usize, &String)> = analysed
             .iter()
@@ -430,29 +444,22 @@ fn text_query(
                     (fields.description[i], DESCRIPTION_BOOST),
                     (fields.context[i], CONTEXT_BOOST),
                 ] {
-                    let query = TermQuery::new(Term::from_field_text(field, &term), IndexRecordOption::WithFreqs);
-                    clauses.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(query), boost * weight)),
-                    ));
+                    clauses.push(TextClause::Word {
+                        term: Term::from_field_text(field, &term),
+                        boost: boost * weight,
+                    });
                 }
             }
         }
     }
     for code in &named {
-        let query = TermQuery::new(Term::from_field_text(fields.domain, code), IndexRecordOption::Basic);
-        clauses.push((
-            Occur::Should,
-            Box::new(ConstScoreQuery::new(Box::new(query), SYNONYM_SCORE)),
-        ));
+        clauses.push(TextClause::Domain {
+            term: Term::from_field_text(fields.domain, code),
+            score: SYNONYM_SCORE,
+        });
     }
-    let query: Box<dyn Query> = if clauses.is_empty() {
-        Box::new(EmptyQuery)
-    } else {
-        Box::new(BooleanQuery::new(clauses))
-    };
     Ok(TextPlan {
-        query,
+        text: TextMatch { clauses },
         named,
         understood,
     })
