@@ -1,7 +1,8 @@
 //! Runs a search plan over the index, one segment at a time: the filters become the set of
-//! documents they allow, then the text is scored a term at a time into a sum per document,
-//! reading each posting list once, in order, block by block; a document is scored only when
-//! the filters allow it, and only documents with a text score reach the collector.
+//! documents they allow (kept per segment for the places, domains and languages asked again,
+//! `FilterCache`), then the text is scored a term at a time into a sum per document, reading
+//! each posting list once, in order, block by block; a document is scored only when the
+//! filters allow it, and only documents with a text score reach the collector.
 //!
 //! tantivy's boolean query did the same work document at a time: it intersected the filters
 //! with the union of the text's terms by seeking every term's postings for each candidate,
@@ -12,13 +13,17 @@
 //! its `BoostQuery` does and summed as its `BooleanQuery` does (in another order, so the last
 //! bit of a float may differ); `TextMatch::query` is that query, for snippets.
 
-use std::sync::Mutex;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, PoisonError};
 
+use fixedbitset::FixedBitSet;
+use lru::LruCache;
 use tantivy::fieldnorm::FieldNormReader;
+use tantivy::index::SegmentId;
 use tantivy::postings::{BlockSegmentPostings, TermInfo};
-use tantivy::query::{BitSetDocSet, Bm25Weight, EnableScoring, Weight};
+use tantivy::query::{Bm25Weight, EnableScoring, Weight};
 use tantivy::schema::{Field, IndexRecordOption, Term};
-use tantivy::{BitSet, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED};
+use tantivy::{DocId, Score, Searcher, SegmentReader};
 
 use super::collect::{Collected, RankingCollector, RankingSegmentCollector};
 use super::query::{Filter, Plan, TextClause};
@@ -69,6 +74,50 @@ impl ScratchPool {
     }
 }
 
+/// Filters kept: the places and domains asked for most. A filter of a map of 100,000
+/// services is 12.5 kB per segment.
+const CACHED_FILTERS: NonZeroUsize = NonZeroUsize::new(512).unwrap();
+
+/// The documents each term filter allows, per segment: the family's place and the domains
+/// come back search after search, and a segment never changes once written (deletes are
+/// checked apart), so its sets stay right until a merge retires it; retired ones age out.
+pub struct FilterCache(Mutex<LruCache<FilterKey, Arc<FixedBitSet>>>);
+
+/// A segment, and the terms of which a document must have one.
+type FilterKey = (SegmentId, Vec<Term>);
+
+impl Default for FilterCache {
+    fn default() -> Self {
+        FilterCache(Mutex::new(LruCache::new(CACHED_FILTERS)))
+    }
+}
+
+impl FilterCache {
+    fn any_term(&self, reader: &SegmentReader, terms: &[Term]) -> tantivy::Result<Arc<FixedBitSet>> {
+        let key = (reader.segment_id(), terms.to_vec());
+        if let Some(set) = self.lock().get(&key) {
+            return Ok(set.clone());
+        }
+        let mut set = FixedBitSet::with_capacity(reader.max_doc() as usize);
+        for term in terms {
+            let inverted = reader.inverted_index(term.field())?;
+            if let Some(info) = inverted.get_term_info(term)? {
+                let postings = inverted.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic);
+                each_block(postings, |docs, _| {
+                    docs.iter().for_each(|doc| set.insert(*doc as usize))
+                })?;
+            }
+        }
+        let set = Arc::new(set);
+        self.lock().put(key, set.clone());
+        Ok(set)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<FilterKey, Arc<FixedBitSet>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// A text clause weighed against the whole index, with where its postings are in each segment
 /// (`None` where the segment does not hold it).
 enum Weighed {
@@ -96,6 +145,7 @@ pub fn run(
     plan: &Plan,
     collector: &RankingCollector,
     pool: &ScratchPool,
+    cache: &FilterCache,
 ) -> tantivy::Result<Collected> {
     let filters = plan
         .filters
@@ -116,7 +166,7 @@ pub fn run(
     let mut result = Ok(());
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let segment = collector.for_segment(ord as u32, reader).and_then(|mut child| {
-            let allowed = allowed(reader, &filters)?;
+            let allowed = allowed(reader, &filters, cache)?;
             match &text {
                 Some(clauses) => score_text(reader, ord, clauses, allowed.as_ref(), &mut scratch, &mut child)?,
                 None => collect_allowed(reader, allowed, &mut child),
@@ -196,30 +246,23 @@ fn each_block(
 }
 
 /// The documents every filter allows, deleted ones included; `None` without filters.
-fn allowed(reader: &SegmentReader, filters: &[Prepared]) -> tantivy::Result<Option<BitSet>> {
-    let mut allowed: Option<BitSet> = None;
+fn allowed(reader: &SegmentReader, filters: &[Prepared], cache: &FilterCache) -> tantivy::Result<Option<FixedBitSet>> {
+    let mut allowed: Option<FixedBitSet> = None;
     for filter in filters {
-        let mut next = BitSet::with_max_value(reader.max_doc());
-        let mut keep = |doc: DocId| {
-            if allowed.as_ref().is_none_or(|set| set.contains(doc)) {
-                next.insert(doc);
+        let set = match filter {
+            Prepared::AnyTerm(terms) => cache.any_term(reader, terms)?,
+            Prepared::Weight(weight) => {
+                let mut set = FixedBitSet::with_capacity(reader.max_doc() as usize);
+                weight.for_each_no_score(reader, &mut |docs| {
+                    docs.iter().for_each(|doc| set.insert(*doc as usize));
+                })?;
+                Arc::new(set)
             }
         };
-        match filter {
-            Prepared::AnyTerm(terms) => {
-                for term in *terms {
-                    let inverted = reader.inverted_index(term.field())?;
-                    if let Some(info) = inverted.get_term_info(term)? {
-                        let postings = inverted.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic);
-                        each_block(postings, |docs, _| docs.iter().for_each(|doc| keep(*doc)))?;
-                    }
-                }
-            }
-            Prepared::Weight(weight) => weight.for_each_no_score(reader, &mut |docs| {
-                docs.iter().for_each(|doc| keep(*doc));
-            })?,
+        match &mut allowed {
+            Some(allowed) => allowed.intersect_with(&set),
+            None => allowed = Some(FixedBitSet::clone(&set)),
         }
-        allowed = Some(next);
     }
     Ok(allowed)
 }
@@ -230,13 +273,14 @@ fn score_text(
     reader: &SegmentReader,
     segment: usize,
     clauses: &[Weighed],
-    allowed: Option<&BitSet>,
+    allowed: Option<&FixedBitSet>,
     scratch: &mut Scratch,
     child: &mut RankingSegmentCollector,
 ) -> tantivy::Result<()> {
     scratch.reset(reader.max_doc());
     let alive = reader.alive_bitset();
-    let passes = |doc: DocId| allowed.is_none_or(|set| set.contains(doc)) && alive.is_none_or(|a| a.is_alive(doc));
+    let passes =
+        |doc: DocId| allowed.is_none_or(|set| set.contains(doc as usize)) && alive.is_none_or(|a| a.is_alive(doc));
     for clause in clauses {
         let (Weighed::Word { field, at, .. } | Weighed::Domain { field, at, .. }) = clause;
         let Some(info) = at.get(segment).and_then(Option::as_ref) else {
@@ -291,7 +335,7 @@ fn score_text(
 }
 
 /// Without text, every allowed document is a hit (every one of the segment without filters).
-fn collect_allowed(reader: &SegmentReader, allowed: Option<BitSet>, child: &mut RankingSegmentCollector) {
+fn collect_allowed(reader: &SegmentReader, allowed: Option<FixedBitSet>, child: &mut RankingSegmentCollector) {
     let alive = reader.alive_bitset();
     let mut visit = |doc: DocId| {
         if alive.is_none_or(|a| a.is_alive(doc)) {
@@ -299,13 +343,7 @@ fn collect_allowed(reader: &SegmentReader, allowed: Option<BitSet>, child: &mut 
         }
     };
     match allowed {
-        Some(set) => {
-            let mut docs = BitSetDocSet::from(set);
-            while docs.doc() != TERMINATED {
-                visit(docs.doc());
-                docs.advance();
-            }
-        }
+        Some(set) => set.ones().for_each(|doc| visit(doc as DocId)),
         None => (0..reader.max_doc()).for_each(visit),
     }
 }

@@ -61,6 +61,8 @@ pub struct SearchIndex {
     pub(super) rows: super::rows::ServiceRows,
     /// Per-document sums of the searches running now.
     pub(super) scratch: super::execute::ScratchPool,
+    /// The documents the filters asked for most allow, per segment.
+    pub(super) filters: super::execute::FilterCache,
 }
 
 struct IndexState {
@@ -132,6 +134,7 @@ impl SearchIndex {
             columns: super::columns::ColumnCache::default(),
             rows: super::rows::ServiceRows::default(),
             scratch: super::execute::ScratchPool::default(),
+            filters: super::execute::FilterCache::default(),
         });
         if needs_build {
             let report = search.rebuild(db).await?;

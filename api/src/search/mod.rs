@@ -166,7 +166,7 @@ impl SearchIndex {
                 (false, false) => Counting::Nothing,
             },
         };
-        let collected = execute::run(&searcher, &plan, &collector, &self.scratch)?;
+        let collected = execute::run(&searcher, &plan, &collector, &self.scratch, &self.filters)?;
 
         let analysed = analysis::Analyzed::of(request.lang);
         let lang_index = analysed.map_or(0, analysis::Analyzed::index);

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::dataloader::DataLoader;
@@ -16,6 +16,7 @@ use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResu
 use futures_util::stream::BoxStream;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
+use lru::LruCache;
 use sea_orm::DatabaseConnection;
 
 use super::Limits;
@@ -41,6 +42,10 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 100_000;
 /// Clients the rate limiter remembers before it forgets those back at a full quota.
 const MAX_TRACKED_CLIENTS: usize = 10_000;
+/// Parsed documents kept: front ends send a handful of documents with ever other variables.
+const PARSED_DOCUMENTS: NonZeroUsize = NonZeroUsize::new(256).unwrap();
+/// Longer documents are parsed each time rather than kept.
+const MAX_KEPT_DOCUMENT_BYTES: usize = 16 * 1024;
 
 /// The address a request came from, for limits per client (`suggestChange`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -106,6 +111,8 @@ pub struct Pipeline {
     pub limits: Limits,
     limiter: Option<DefaultKeyedRateLimiter<String>>,
     subscriptions: Arc<Mutex<SubscriptionCounts>>,
+    /// Documents parsed before, by their text: parsing cost more than a search's page.
+    parsed: Mutex<LruCache<String, ExecutableDocument>>,
 }
 
 #[derive(Default)]
@@ -145,6 +152,7 @@ impl Pipeline {
             limits,
             limiter,
             subscriptions: Arc::default(),
+            parsed: Mutex::new(LruCache::new(PARSED_DOCUMENTS)),
         }
     }
 
@@ -213,9 +221,12 @@ impl Pipeline {
             Ok(request) => request,
             Err(error) => return refused(error),
         };
-        match tokio::time::timeout(self.limits.timeout, self.schema.execute(request)).await {
-            Ok(response) => coded(response),
-            Err(_) => refused(timed_out(self.limits.timeout)),
+        let deadline = tokio::time::Instant::now() + self.limits.timeout;
+        match tokio::time::timeout_at(deadline, self.schema.execute(request)).await {
+            // The timer fires on its next tick: an answer that came after the deadline within
+            // that tick is too late all the same.
+            Ok(response) if tokio::time::Instant::now() < deadline => coded(response),
+            _ => refused(timed_out(self.limits.timeout)),
         }
     }
 
@@ -254,18 +265,38 @@ impl Pipeline {
         Ok((slot, Box::pin(stream)))
     }
 
-    /// Refuses NUL characters and gives the request what its resolvers read.
-    fn prepare(&self, caller: &Caller, request: Request) -> Result<Request, ApiError> {
+    /// Refuses NUL characters and gives the request what its resolvers read, and its
+    /// document parsed if it was parsed before.
+    fn prepare(&self, caller: &Caller, mut request: Request) -> Result<Request, ApiError> {
         if has_nul(&request) {
             return Err(ApiError::new(
                 Reason::NulCharacter,
                 "text must not contain NUL characters (\\u0000)",
             ));
         }
+        if let Some(document) = self.parsed_document(&request.query) {
+            request.set_parsed_query(document);
+        }
         Ok(request
             .data(DataLoader::new(MapLoader::new(self.db.clone()), tokio::spawn))
             .data(caller.viewer.clone())
             .data(ClientAddress(caller.address)))
+    }
+
+    /// The document of `query`, kept or parsed now; `None` when it does not parse (the
+    /// schema then says why, as for any request) or is too long to keep. Every check of the
+    /// request still runs on it: the cost, the depth, validation.
+    fn parsed_document(&self, query: &str) -> Option<ExecutableDocument> {
+        if query.len() > MAX_KEPT_DOCUMENT_BYTES {
+            return None;
+        }
+        let lock = || self.parsed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(document) = lock().get(query) {
+            return Some(document.clone());
+        }
+        let document = async_graphql::parser::parse_query(query).ok()?;
+        lock().put(query.to_owned(), document.clone());
+        Some(document)
     }
 }
 

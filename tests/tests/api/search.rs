@@ -850,3 +850,58 @@ async fn a_save_is_searchable_when_the_mutation_returns() {
         assert!(!ids(&found).contains(&id), "round {round}: inactive, never found");
     }
 }
+
+#[tokio::test]
+async fn the_same_search_after_an_edit_sees_the_edit() {
+    // The place, domain and language of a search are kept as sets of services per index
+    // segment; an edit must never be answered from a set made before it.
+    let app = spawn_app().await;
+    let token = crate::harness::account(&app, "admin@example.org", entity::enums::Role::Admin, None, None).await;
+    let union = "huurdersbond-ov-huuradvies";
+    let in_aalst = json!({ "domains": ["housing"], "near": { "postalCode": "9300" } });
+    let in_leuven = json!({ "domains": ["housing"], "near": { "postalCode": "3000" } });
+    let in_tigrinya = json!({ "domains": ["housing"], "near": { "postalCode": "9300" }, "languages": ["ti"] });
+    assert!(position(&search(&app, in_aalst.clone(), 100).await, union).is_some());
+    assert_eq!(position(&search(&app, in_leuven.clone(), 100).await, union), None);
+    assert_eq!(position(&search(&app, in_tigrinya.clone(), 100).await, union), None);
+
+    let mutate = |query: &'static str, variables: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            let response = app.graphql_as(Some(token), query, variables).await;
+            assert!(response.get("errors").is_none(), "{response:#}");
+            response["data"].as_object().unwrap().values().next().unwrap().clone()
+        }
+    };
+    let id = crate::harness::service_id(union);
+    let read = app
+        .data("query($id: ID!) { service(id: $id) { version } }", json!({ "id": id }))
+        .await;
+    // Moved from Oost-Vlaanderen to Vlaams-Brabant, and a Tigrinya interpreter added.
+    let moved = mutate(
+        "mutation($id: ID!, $v: Int!) { setServiceArea(id: $id, version: $v, area: { provinceCodes: [\"20001\"] }) { version } }",
+        json!({ "id": id, "v": read["service"]["version"] }),
+    )
+    .await;
+    mutate(
+        "mutation($id: ID!, $v: Int!) { setServiceLanguages(id: $id, version: $v, languages: [
+            { code: \"nl\" }, { code: \"ti\", mode: INTERPRETER, interpreterKind: SOCIAL }]) { version } }",
+        json!({ "id": id, "v": moved["version"] }),
+    )
+    .await;
+
+    assert_eq!(
+        position(&search(&app, in_aalst, 100).await, union),
+        None,
+        "no longer in Aalst"
+    );
+    assert!(
+        position(&search(&app, in_leuven, 100).await, union).is_some(),
+        "now in Leuven"
+    );
+    let tigrinya_in_leuven = json!({ "domains": ["housing"], "near": { "postalCode": "3000" }, "languages": ["ti"] });
+    assert!(
+        position(&search(&app, tigrinya_in_leuven, 100).await, union).is_some(),
+        "now with a Tigrinya interpreter"
+    );
+}
