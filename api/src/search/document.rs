@@ -8,7 +8,7 @@ use entity::{
     location, organization, service, service_area, service_domain, service_language, service_location,
     service_target_group, service_translation,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// SQLite allows at most 32,766 bound parameters per statement; stay far below.
 const IDS_PER_QUERY: usize = 500;
@@ -31,21 +31,58 @@ impl ServiceDocument {
     }
 }
 
-/// Every service in the database, for a full rebuild.
-pub async fn load_all(db: &impl ConnectionTrait) -> Result<Vec<ServiceDocument>, DbErr> {
-    let services = service::Entity::find()
+/// Services read at once by a full rebuild: the whole map at once held a million services'
+/// rows and relations in memory (gigabytes); a page of them is a few megabytes.
+const SERVICES_PER_PAGE: u64 = 5_000;
+
+/// The next page of services in id order, after the service `after` (from the first without),
+/// for a full rebuild; empty after the last.
+pub async fn load_page(db: &impl ConnectionTrait, after: Option<&str>) -> Result<Vec<ServiceDocument>, DbErr> {
+    let mut services = service::Entity::find()
         .order_by_asc(service::Column::Id)
+        .limit(SERVICES_PER_PAGE);
+    if let Some(after) = after {
+        services = services.filter(service::Column::Id.gt(after));
+    }
+    let services = services.all(db).await?;
+    let (Some(first), Some(last)) = (services.first(), services.last()) else {
+        return Ok(Vec::new());
+    };
+    let (first, last) = (first.id.clone(), last.id.clone());
+    // The page's relations by a range of service ids: no list of thousands of ids to bind.
+    let translations = service_translation::Entity::find()
+        .filter(service_translation::Column::ServiceId.between(first.as_str(), last.as_str()))
+        .all(db)
+        .await?;
+    let domains = service_domain::Entity::find()
+        .filter(service_domain::Column::ServiceId.between(first.as_str(), last.as_str()))
+        .all(db)
+        .await?;
+    let languages = service_language::Entity::find()
+        .filter(service_language::Column::ServiceId.between(first.as_str(), last.as_str()))
+        .all(db)
+        .await?;
+    let target_groups = service_target_group::Entity::find()
+        .filter(service_target_group::Column::ServiceId.between(first.as_str(), last.as_str()))
+        .all(db)
+        .await?;
+    let service_locations = service_location::Entity::find()
+        .filter(service_location::Column::ServiceId.between(first.as_str(), last.as_str()))
+        .all(db)
+        .await?;
+    let areas = service_area::Entity::find()
+        .filter(service_area::Column::ServiceId.between(first.as_str(), last.as_str()))
         .all(db)
         .await?;
     assemble(
         db,
         services,
-        service_translation::Entity::find().all(db).await?,
-        service_domain::Entity::find().all(db).await?,
-        service_language::Entity::find().all(db).await?,
-        service_target_group::Entity::find().all(db).await?,
-        service_location::Entity::find().all(db).await?,
-        service_area::Entity::find().all(db).await?,
+        translations,
+        domains,
+        languages,
+        target_groups,
+        service_locations,
+        areas,
     )
     .await
 }

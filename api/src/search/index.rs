@@ -172,9 +172,15 @@ impl SearchIndex {
         // by the next catch-up, which is harmless.
         let position = LogPosition::now(db).await?;
         self.rows.forget_all();
-        let documents = document::load_all(db).await?;
         state.writer.delete_all_documents()?;
-        let services = self.add(&state.writer, &documents)?;
+        let mut services = 0;
+        let mut after: Option<String> = None;
+        loop {
+            let documents = document::load_page(db, after.as_deref()).await?;
+            let Some(last) = documents.last() else { break };
+            after = Some(last.service.id.clone());
+            services += self.add(&state.writer, &documents)?;
+        }
         self.commit(state, position)?;
         Ok(BuildReport {
             services,
