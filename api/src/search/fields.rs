@@ -17,7 +17,7 @@ use crate::reference::ReferenceData;
 
 /// Bump when the schema or what goes into a document changes: `serve` then rebuilds the
 /// index instead of reading one it would misunderstand.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Ages outside any service's range, for services without a lower or upper bound.
 pub const AGE_FLOOR: i64 = 0;
@@ -63,7 +63,8 @@ impl Fields {
             TextOptions::default().set_indexing_options(
                 TextFieldIndexing::default()
                     .set_tokenizer(analyzer_name(lang))
-                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                    // No phrase is ever searched: positions would only slow the build.
+                    .set_index_option(IndexRecordOption::WithFreqs),
             )
         };
         let mut per_lang = |name: &str, stored: bool| {
