@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{Datelike, Utc};
 use entity::enums::Role;
 use futures_util::{SinkExt, StreamExt};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
@@ -156,9 +156,18 @@ async fn a_referral_goes_from_the_referrer_to_the_service_and_both_follow_it() {
         json!(["CANCELLED"]),
         "the referrer may only cancel"
     );
-    let respond_by = chrono::DateTime::parse_from_rfc3339(sent["respondBy"].as_str().unwrap()).unwrap();
-    let days = (respond_by.with_timezone(&Utc) - Utc::now()).num_days();
-    assert!((6..=7).contains(&days), "five working days are a week: {days}");
+    let respond_by = chrono::DateTime::parse_from_rfc3339(sent["respondBy"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    // Five working days are a week from a weekday; from a weekend, the coming Friday.
+    let now = Utc::now();
+    let (weekday, days) = match now.weekday() {
+        chrono::Weekday::Sat | chrono::Weekday::Sun => (chrono::Weekday::Fri, 4..=6),
+        today => (today, 6..=7),
+    };
+    assert_eq!(respond_by.weekday(), weekday, "{respond_by}");
+    let left = (respond_by - now).num_days();
+    assert!(days.contains(&left), "five working days from {now} end {respond_by}");
 
     let id = &sent["id"];
     let inbox = app
