@@ -535,6 +535,13 @@ async fn change_service(app: &TestApp, key: &str, change: impl FnOnce(&mut servi
     txn.commit().await.unwrap();
 }
 
+/// The answer to a mutation that must succeed.
+async fn mutated(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
+    let response = app.graphql_as(Some(token), query, variables).await;
+    assert!(response.get("errors").is_none(), "{response:#}");
+    response["data"].as_object().unwrap().values().next().unwrap().clone()
+}
+
 /// Polls `search` until `holds` or a deadline. The index follows the log every
 /// `FOLLOW_INTERVAL` (250 ms); the deadline leaves room for a loaded CI machine.
 async fn eventually(app: &TestApp, input: Value, holds: impl Fn(&Value) -> bool) -> Value {
@@ -789,14 +796,7 @@ async fn a_save_is_searchable_when_the_mutation_returns() {
         )
         .await;
     let location = read["organization"]["locations"][0]["id"].clone();
-    let mutate = |query: &'static str, variables: Value| {
-        let (app, token) = (&app, &token);
-        async move {
-            let response = app.graphql_as(Some(token), query, variables).await;
-            assert!(response.get("errors").is_none(), "{response:#}");
-            response["data"].as_object().unwrap().values().next().unwrap().clone()
-        }
-    };
+    let mutate = |query: &'static str, variables: Value| mutated(&app, &token, query, variables);
     // Several rounds, each searching the moment the mutation answered.
     for (round, (old, new)) in [("okapi", "tapir"), ("gibbon", "walrus"), ("jaguar", "bizon")]
         .into_iter()
@@ -865,14 +865,7 @@ async fn the_same_search_after_an_edit_sees_the_edit() {
     assert_eq!(position(&search(&app, in_leuven.clone(), 100).await, union), None);
     assert_eq!(position(&search(&app, in_tigrinya.clone(), 100).await, union), None);
 
-    let mutate = |query: &'static str, variables: Value| {
-        let (app, token) = (&app, &token);
-        async move {
-            let response = app.graphql_as(Some(token), query, variables).await;
-            assert!(response.get("errors").is_none(), "{response:#}");
-            response["data"].as_object().unwrap().values().next().unwrap().clone()
-        }
-    };
+    let mutate = |query: &'static str, variables: Value| mutated(&app, &token, query, variables);
     let id = crate::harness::service_id(union);
     let read = app
         .data("query($id: ID!) { service(id: $id) { version } }", json!({ "id": id }))
