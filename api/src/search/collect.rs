@@ -247,9 +247,7 @@ impl RankingSegmentCollector {
             previous = Some(code);
         }
     }
-}
 
-impl RankingSegmentCollector {
     /// Looks at one document the plan matched, with its text score (0 without text).
     pub fn collect(&mut self, doc: DocId, score: Score) {
         let language_fit = self.language_fit(self.columns.language_offers(doc));

@@ -50,30 +50,15 @@ pub async fn load_page(db: &impl ConnectionTrait, after: Option<&str>) -> Result
     };
     let (first, last) = (first.id.clone(), last.id.clone());
     // The page's relations by a range of service ids: no list of thousands of ids to bind.
-    let translations = service_translation::Entity::find()
-        .filter(service_translation::Column::ServiceId.between(first.as_str(), last.as_str()))
-        .all(db)
-        .await?;
-    let domains = service_domain::Entity::find()
-        .filter(service_domain::Column::ServiceId.between(first.as_str(), last.as_str()))
-        .all(db)
-        .await?;
-    let languages = service_language::Entity::find()
-        .filter(service_language::Column::ServiceId.between(first.as_str(), last.as_str()))
-        .all(db)
-        .await?;
-    let target_groups = service_target_group::Entity::find()
-        .filter(service_target_group::Column::ServiceId.between(first.as_str(), last.as_str()))
-        .all(db)
-        .await?;
-    let service_locations = service_location::Entity::find()
-        .filter(service_location::Column::ServiceId.between(first.as_str(), last.as_str()))
-        .all(db)
-        .await?;
-    let areas = service_area::Entity::find()
-        .filter(service_area::Column::ServiceId.between(first.as_str(), last.as_str()))
-        .all(db)
-        .await?;
+    let translations =
+        between::<service_translation::Entity>(db, service_translation::Column::ServiceId, &first, &last).await?;
+    let domains = between::<service_domain::Entity>(db, service_domain::Column::ServiceId, &first, &last).await?;
+    let languages = between::<service_language::Entity>(db, service_language::Column::ServiceId, &first, &last).await?;
+    let target_groups =
+        between::<service_target_group::Entity>(db, service_target_group::Column::ServiceId, &first, &last).await?;
+    let service_locations =
+        between::<service_location::Entity>(db, service_location::Column::ServiceId, &first, &last).await?;
+    let areas = between::<service_area::Entity>(db, service_area::Column::ServiceId, &first, &last).await?;
     assemble(
         db,
         services,
@@ -85,6 +70,16 @@ pub async fn load_page(db: &impl ConnectionTrait, after: Option<&str>) -> Result
         areas,
     )
     .await
+}
+
+/// The rows of `E` whose `column` lies from `first` to `last`.
+async fn between<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    first: &str,
+    last: &str,
+) -> Result<Vec<E::Model>, DbErr> {
+    E::find().filter(column.between(first, last)).all(db).await
 }
 
 /// The services of `ids` that still exist.

@@ -168,8 +168,8 @@ pub fn run(
         let segment = collector.for_segment(ord as u32, reader).and_then(|mut child| {
             let allowed = allowed(reader, &filters, cache)?;
             match &text {
-                Some(clauses) => score_text(reader, ord, clauses, allowed.as_ref(), &mut scratch, &mut child)?,
-                None => collect_allowed(reader, allowed, &mut child),
+                Some(clauses) => score_text(reader, ord, clauses, allowed.as_deref(), &mut scratch, &mut child)?,
+                None => collect_allowed(reader, allowed.as_deref(), &mut child),
             }
             Ok(child.harvest())
         });
@@ -245,9 +245,14 @@ fn each_block(
     }
 }
 
-/// The documents every filter allows, deleted ones included; `None` without filters.
-fn allowed(reader: &SegmentReader, filters: &[Prepared], cache: &FilterCache) -> tantivy::Result<Option<FixedBitSet>> {
-    let mut allowed: Option<FixedBitSet> = None;
+/// The documents every filter allows, deleted ones included; `None` without filters. A lone
+/// kept set is shared, not copied.
+fn allowed(
+    reader: &SegmentReader,
+    filters: &[Prepared],
+    cache: &FilterCache,
+) -> tantivy::Result<Option<Arc<FixedBitSet>>> {
+    let mut allowed: Option<Arc<FixedBitSet>> = None;
     for filter in filters {
         let set = match filter {
             Prepared::AnyTerm(terms) => cache.any_term(reader, terms)?,
@@ -259,10 +264,13 @@ fn allowed(reader: &SegmentReader, filters: &[Prepared], cache: &FilterCache) ->
                 Arc::new(set)
             }
         };
-        match &mut allowed {
-            Some(allowed) => allowed.intersect_with(&set),
-            None => allowed = Some(FixedBitSet::clone(&set)),
-        }
+        allowed = Some(match allowed {
+            Some(mut both) => {
+                Arc::make_mut(&mut both).intersect_with(&set);
+                both
+            }
+            None => set,
+        });
     }
     Ok(allowed)
 }
@@ -335,7 +343,7 @@ fn score_text(
 }
 
 /// Without text, every allowed document is a hit (every one of the segment without filters).
-fn collect_allowed(reader: &SegmentReader, allowed: Option<FixedBitSet>, child: &mut RankingSegmentCollector) {
+fn collect_allowed(reader: &SegmentReader, allowed: Option<&FixedBitSet>, child: &mut RankingSegmentCollector) {
     let alive = reader.alive_bitset();
     let mut visit = |doc: DocId| {
         if alive.is_none_or(|a| a.is_alive(doc)) {

@@ -42,7 +42,7 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 100_000;
 /// Clients the rate limiter remembers before it forgets those back at a full quota.
 const MAX_TRACKED_CLIENTS: usize = 10_000;
-/// Parsed documents kept: front ends send a handful of documents with ever other variables.
+/// Parsed documents kept: front ends send a handful of documents, each time with other variables.
 const PARSED_DOCUMENTS: NonZeroUsize = NonZeroUsize::new(256).unwrap();
 /// Longer documents are parsed each time rather than kept.
 const MAX_KEPT_DOCUMENT_BYTES: usize = 16 * 1024;
@@ -203,8 +203,8 @@ impl Pipeline {
     }
 
     /// Whether `request` asks for a subscription (a stream of answers) rather than one answer.
-    pub fn is_subscription(request: &Request) -> bool {
-        let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+    pub fn is_subscription(&self, request: &Request) -> bool {
+        let Some(document) = self.parsed_document(&request.query) else {
             return false;
         };
         let mut operations = document.operations.iter();

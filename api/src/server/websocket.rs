@@ -284,7 +284,7 @@ impl Connection {
                 Ok(request) => request,
                 Err(error) => return send_last(error_message(&id, refused(error))),
             };
-            if Pipeline::is_subscription(&request) {
+            if pipeline.is_subscription(&request) {
                 let (_slot, mut stream) = match pipeline.subscribe(&caller, request) {
                     Ok(started) => started,
                     Err(error) => return send_last(error_message(&id, refused(error))),
