@@ -14,14 +14,14 @@ use crate::listings::{
     self, CoverageQuery, ListingsMutation, ListingsQuery, Location, Organization, Service, SuggestionLimiter,
     SuggestionsMutation, SuggestionsQuery,
 };
-use crate::metrics::{Metrics, MetricsExtension};
+use crate::metrics::Metrics;
 use crate::plans::types::{PlansMutation, PlansQuery, PlansSubscription};
 use crate::reference::{Language, LifeDomain, Municipality, ReferenceData, ReferenceQuery};
 use crate::referrals::types::{ReferralSubscription, ReferralsMutation, ReferralsQuery};
 use crate::referrals::{Keyring, ReferralFeed};
 use crate::relay::{self, NodeKind};
 use crate::search::{SearchIndex, SearchQuery};
-use crate::server::RequestCost;
+use crate::server::{MAX_COMPLEXITY, MAX_DEPTH};
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -86,9 +86,10 @@ impl NodeQuery {
     }
 }
 
-/// The schema with its shared data. Per-request data (the viewer, the client's address, the
-/// DataLoader) is added by the request pipeline; the request's cost is checked by
-/// `RequestCost` there too.
+/// The schema with its shared data and the complexity and depth every request is held to.
+/// Per-request data (the viewer, the client's address, the DataLoader) is added by the
+/// request pipeline, which also counts searches and times requests. No schema extension:
+/// with one, async-graphql runs every field of every answer through its hooks.
 pub fn build_schema(
     db: DatabaseConnection,
     reference: Arc<ReferenceData>,
@@ -99,8 +100,8 @@ pub fn build_schema(
     introspection: bool,
 ) -> AppSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
-        .extension(MetricsExtension(metrics.clone()))
-        .extension(RequestCost)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_depth(MAX_DEPTH)
         .data(metrics);
     let builder = if introspection {
         builder

@@ -3,12 +3,9 @@
 //! the search index lags behind the change log, referrals per status, and the allocator's
 //! heap. Counts and timings only: no arguments, no personal data.
 
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection};
-use async_graphql::{Response, ServerResult, Variables};
 use entity::enums::ReferralStatus;
 use entity::referral;
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
@@ -104,6 +101,15 @@ impl Metrics {
         }
     }
 
+    /// Records one GraphQL operation under its first root field (`invalid` when its document
+    /// did not parse), whether it answered without errors, and how long it took.
+    pub fn observe_request(&self, operation: Option<&str>, ok: bool, took: Duration) {
+        let operation = operation.unwrap_or("invalid");
+        let outcome = if ok { "ok" } else { "error" };
+        self.requests.with_label_values(&[operation, outcome]).inc();
+        self.latency.with_label_values(&[operation]).observe(took.as_secs_f64());
+    }
+
     /// Records one search's time in the index.
     pub fn observe_search(&self, started: Instant) {
         self.search_latency
@@ -169,63 +175,9 @@ fn heap() -> Result<(i64, i64), std::convert::Infallible> {
     Ok((0, 0))
 }
 
-/// Times every GraphQL request and counts it under its first root field.
-pub struct MetricsExtension(pub Arc<Metrics>);
-
-impl ExtensionFactory for MetricsExtension {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestMetrics {
-            metrics: self.0.clone(),
-            operation: Mutex::new(None),
-        })
-    }
-}
-
-struct RequestMetrics {
-    metrics: Arc<Metrics>,
-    operation: Mutex<Option<String>>,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for RequestMetrics {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let started = Instant::now();
-        let response = next.run(ctx).await;
-        let operation = self
-            .operation
-            .lock()
-            .ok()
-            .and_then(|o| o.clone())
-            .unwrap_or_else(|| "invalid".to_owned());
-        let outcome = if response.errors.is_empty() { "ok" } else { "error" };
-        self.metrics
-            .requests
-            .with_label_values(&[operation.as_str(), outcome])
-            .inc();
-        self.metrics
-            .latency
-            .with_label_values(&[operation.as_str()])
-            .observe(started.elapsed().as_secs_f64());
-        response
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if let Ok(mut operation) = self.operation.lock() {
-            *operation = first_root_field(&document);
-        }
-        Ok(document)
-    }
-}
-
-/// The first field of the (first) operation: what the request is about.
-fn first_root_field(document: &ExecutableDocument) -> Option<String> {
+/// The first field of the (first) operation: what the request is about, and its label in
+/// the request metrics.
+pub fn first_root_field(document: &ExecutableDocument) -> Option<String> {
     let operation = match &document.operations {
         DocumentOperations::Single(operation) => operation,
         DocumentOperations::Multiple(operations) => operations.values().next()?,

@@ -9,7 +9,7 @@ mod pipeline;
 mod websocket;
 
 pub use address_limit::AddressLimiter;
-pub use pipeline::{ClientAddress, MAX_SEARCHES_PER_REQUEST, RequestCost};
+pub use pipeline::{ClientAddress, MAX_COMPLEXITY, MAX_DEPTH, MAX_SEARCHES_PER_REQUEST};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -168,7 +168,7 @@ impl AppState {
         );
         Ok(AppState {
             cors_origins: limits.cors_origins.clone(),
-            pipeline: Arc::new(Pipeline::new(schema, db.clone(), limits)),
+            pipeline: Arc::new(Pipeline::new(schema, db.clone(), limits, metrics.clone())),
             db,
             hsds,
             search,

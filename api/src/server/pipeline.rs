@@ -1,18 +1,19 @@
 //! The one request pipeline. HTTP and WebSocket hand every GraphQL operation to it, so the
 //! same rules hold on both: who is asking (a bad credential is refused, never downgraded),
 //! the per-client rate limit (each operation counts), NUL-free text, the request's cost
-//! (each search counts), the data every resolver may read, the timeout, and a code and
-//! `reason` on every error.
+//! (each search counts; complexity and depth are the schema's limits), the data every
+//! resolver may read, the timeout, the request metrics, and a code and `reason` on every
+//! error.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation};
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables};
+use async_graphql::{Request, Response, Value};
 use futures_util::stream::BoxStream;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -24,6 +25,7 @@ use crate::auth::{self, Viewer};
 use crate::error::{ApiError, Reason};
 use crate::graphql::AppSchema;
 use crate::listings::MapLoader;
+use crate::metrics::{self, Metrics};
 
 /// Searches (and other root fields that rank or count much of the map, weighed in
 /// `SEARCH_FIELDS`) one request may hold.
@@ -113,6 +115,13 @@ pub struct Pipeline {
     subscriptions: Arc<Mutex<SubscriptionCounts>>,
     /// Documents parsed before, by their text: parsing cost more than a search's page.
     parsed: Mutex<LruCache<String, ExecutableDocument>>,
+    metrics: Arc<Metrics>,
+}
+
+/// A request ready to run, and the root field its metrics are counted under.
+struct Prepared {
+    request: Request,
+    operation: Option<String>,
 }
 
 #[derive(Default)]
@@ -142,7 +151,7 @@ impl Drop for SubscriptionSlot {
 }
 
 impl Pipeline {
-    pub fn new(schema: AppSchema, db: DatabaseConnection, limits: Limits) -> Pipeline {
+    pub fn new(schema: AppSchema, db: DatabaseConnection, limits: Limits, metrics: Arc<Metrics>) -> Pipeline {
         let limiter = limits
             .requests_per_minute
             .map(|n| DefaultKeyedRateLimiter::keyed(Quota::per_minute(n)));
@@ -153,6 +162,7 @@ impl Pipeline {
             limiter,
             subscriptions: Arc::default(),
             parsed: Mutex::new(LruCache::new(PARSED_DOCUMENTS)),
+            metrics,
         }
     }
 
@@ -215,12 +225,20 @@ impl Pipeline {
         chosen.is_some_and(|(_, operation)| operation.node.ty == OperationType::Subscription)
     }
 
-    /// Runs one query or mutation for `caller`, within the timeout.
+    /// Runs one query or mutation for `caller`, within the timeout, and counts it in the
+    /// request metrics.
     pub async fn execute(&self, caller: &Caller, request: Request) -> Response {
-        let request = match self.prepare(caller, request) {
-            Ok(request) => request,
-            Err(error) => return refused(error),
+        let started = Instant::now();
+        let (operation, response) = match self.prepare(caller, request) {
+            Ok(Prepared { request, operation }) => (operation, self.run(request).await),
+            Err((operation, error)) => (operation, refused(error)),
         };
+        self.metrics
+            .observe_request(operation.as_deref(), response.errors.is_empty(), started.elapsed());
+        response
+    }
+
+    async fn run(&self, request: Request) -> Response {
         let deadline = tokio::time::Instant::now() + self.limits.timeout;
         match tokio::time::timeout_at(deadline, self.schema.execute(request)).await {
             // The timer fires on its next tick: an answer that came after the deadline within
@@ -237,7 +255,7 @@ impl Pipeline {
         caller: &Caller,
         request: Request,
     ) -> Result<(SubscriptionSlot, BoxStream<'static, Response>), ApiError> {
-        let request = self.prepare(caller, request)?;
+        let request = self.prepare(caller, request).map_err(|(_, error)| error)?.request;
         let slot = {
             let mut counts = self
                 .subscriptions
@@ -265,30 +283,37 @@ impl Pipeline {
         Ok((slot, Box::pin(stream)))
     }
 
-    /// Refuses NUL characters and gives the request what its resolvers read, and its
-    /// document parsed if it was parsed before.
-    fn prepare(&self, caller: &Caller, mut request: Request) -> Result<Request, ApiError> {
+    /// Refuses NUL characters and more searches than a request may hold, and gives the
+    /// request its parsed document and what its resolvers read. A refusal comes with the
+    /// root field the request asked for, for the metrics.
+    fn prepare(&self, caller: &Caller, mut request: Request) -> Result<Prepared, (Option<String>, ApiError)> {
         if has_nul(&request) {
-            return Err(ApiError::new(
-                Reason::NulCharacter,
-                "text must not contain NUL characters (\\u0000)",
+            return Err((
+                None,
+                ApiError::new(Reason::NulCharacter, "text must not contain NUL characters (\\u0000)"),
             ));
         }
-        if let Some(document) = self.parsed_document(&request.query) {
+        let document = self.parsed_document(&request.query);
+        let operation = document.as_ref().and_then(metrics::first_root_field);
+        if let Some(document) = document {
+            if let Err(error) = check_searches(&document) {
+                return Err((operation, error));
+            }
             request.set_parsed_query(document);
         }
-        Ok(request
+        let request = request
             .data(DataLoader::new(MapLoader::new(self.db.clone()), tokio::spawn))
             .data(caller.viewer.clone())
-            .data(ClientAddress(caller.address)))
+            .data(ClientAddress(caller.address));
+        Ok(Prepared { request, operation })
     }
 
-    /// The document of `query`, kept or parsed now; `None` when it does not parse (the
-    /// schema then says why, as for any request) or is too long to keep. Every check of the
-    /// request still runs on it: the cost, the depth, validation.
+    /// The document of `query`, kept or parsed now (and kept unless it is long); `None` when
+    /// it does not parse: the schema then says why, as for any request. Every check of the
+    /// request still runs on it: the searches, complexity, depth, validation.
     fn parsed_document(&self, query: &str) -> Option<ExecutableDocument> {
         if query.len() > MAX_KEPT_DOCUMENT_BYTES {
-            return None;
+            return async_graphql::parser::parse_query(query).ok();
         }
         let lock = || self.parsed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(document) = lock().get(query) {
@@ -372,97 +397,54 @@ fn has_nul(request: &Request) -> bool {
         || request.variables.iter().any(|(k, v)| k.contains('\0') || in_value(v))
 }
 
-/// Errors async-graphql raises itself (syntax, unknown fields, argument types, recursion)
-/// carry no code: they are the client's to fix.
+/// Errors async-graphql raises itself (syntax, unknown fields, argument types, recursion,
+/// the schema's complexity and depth limits) carry no code: they are the client's to fix.
+/// The limits get a reason and what to ask for instead.
 pub fn coded(mut response: Response) -> Response {
     for error in &mut response.errors {
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            let reason = if error.message.contains("recursion depth") {
-                Reason::TooDeep
-            } else {
-                Reason::InvalidQuery
-            };
-            extensions.set("code", reason.code().as_str());
-            extensions.set("reason", reason.as_str());
+        if error.extensions.as_ref().is_some_and(|e| e.get("code").is_some()) {
+            continue;
         }
+        let reason = match error.message.as_str() {
+            "Query is too complex." => {
+                error.message = format!(
+                    "this request would cost more than a request may ({MAX_COMPLEXITY}): ask for smaller pages (`first`) or fewer nested lists"
+                );
+                Reason::TooComplex
+            }
+            "Query is nested too deep." => {
+                error.message =
+                    format!("this request is nested too deep: a request may be at most {MAX_DEPTH} levels deep");
+                Reason::TooDeep
+            }
+            message if message.contains("recursion depth") => Reason::TooDeep,
+            _ => Reason::InvalidQuery,
+        };
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        extensions.set("code", reason.code().as_str());
+        extensions.set("reason", reason.as_str());
     }
     response
 }
 
-/// The request's cost, checked after parsing: searches counted one by one (aliases and
-/// fragments included), then complexity and depth, each refused with a reason and what to
-/// ask for instead.
-pub struct RequestCost;
-
-impl ExtensionFactory for RequestCost {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestCostCheck)
+/// Refuses a request holding more searches than `MAX_SEARCHES_PER_REQUEST`, counted one by
+/// one (aliases and fragments included) in its largest operation.
+fn check_searches(document: &ExecutableDocument) -> Result<(), ApiError> {
+    let searches = document
+        .operations
+        .iter()
+        .map(|(_, operation)| count_searches(document, &operation.node.selection_set.node, 0))
+        .max()
+        .unwrap_or(0);
+    if searches > MAX_SEARCHES_PER_REQUEST {
+        return Err(ApiError::new(
+            Reason::TooManySearches,
+            format!(
+                "this request holds {searches} searches (`planGaps` counts as five); a request may hold at most {MAX_SEARCHES_PER_REQUEST}. Send the others as separate requests, or ask one search for more results with `first` (up to 100) and `after`"
+            ),
+        ));
     }
-}
-
-struct RequestCostCheck;
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for RequestCostCheck {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let searches = document
-            .operations
-            .iter()
-            .map(|(_, operation)| count_searches(&document, &operation.node.selection_set.node, 0))
-            .max()
-            .unwrap_or(0);
-        if searches > MAX_SEARCHES_PER_REQUEST {
-            return Err(ApiError::new(
-                Reason::TooManySearches,
-                format!(
-                    "this request holds {searches} searches (`planGaps` counts as five); a request may hold at most {MAX_SEARCHES_PER_REQUEST}. Send the others as separate requests, or ask one search for more results with `first` (up to 100) and `after`"
-                ),
-            )
-            .into_server_error());
-        }
-        Ok(document)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        if result.complexity > MAX_COMPLEXITY {
-            return Err(vec![
-                ApiError::new(
-                    Reason::TooComplex,
-                    format!(
-                        "this request would cost {} and a request may cost at most {MAX_COMPLEXITY}: ask for smaller pages (`first`) or fewer nested lists",
-                        result.complexity
-                    ),
-                )
-                .into_server_error(),
-            ]);
-        }
-        if result.depth > MAX_DEPTH {
-            return Err(vec![
-                ApiError::new(
-                    Reason::TooDeep,
-                    format!(
-                        "this request is nested {} levels deep and may be at most {MAX_DEPTH}",
-                        result.depth
-                    ),
-                )
-                .into_server_error(),
-            ]);
-        }
-        Ok(result)
-    }
+    Ok(())
 }
 
 /// Search fields at the root of an operation, through fragments (cycles are stopped by the
