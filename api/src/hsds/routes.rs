@@ -449,7 +449,7 @@ async fn service_filter(state: &HsdsState, params: &Params) -> Result<(Condition
             };
             let results = state
                 .search
-                .search_in_pool(request, page)
+                .search_in_turn(request, page)
                 .await
                 .map_err(|e| HsdsError::BadParameter("search", e.to_string()))?;
             let ids: Vec<String> = results.hits.into_iter().map(|h| h.service_id).collect();

@@ -121,7 +121,7 @@ pub async fn gaps(
             offset: 0,
             limit: SUGGESTIONS,
         };
-        let results = search.search_in_pool(request, page).await?;
+        let results = search.search_in_turn(request, page).await?;
         let ids: Vec<String> = results.hits.iter().map(|h| h.service_id.clone()).collect();
         let mut services: HashMap<String, service::Model> = service::Entity::find()
             .filter(service::Column::Id.is_in(ids.clone()))

@@ -53,7 +53,7 @@ pub struct SearchIndex {
     /// committed reads that write, so a writer waits for such a round to finish.
     rounds_begun: AtomicU64,
     rounds_done: watch::Sender<u64>,
-    /// One search at a time per core (`search_in_pool`).
+    /// One search at a time per core (`search_in_turn`).
     pub(super) search_slots: tokio::sync::Semaphore,
     /// What ranking reads per hit, decoded once per segment.
     pub(super) columns: super::columns::ColumnCache,

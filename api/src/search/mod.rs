@@ -22,7 +22,6 @@ pub use query::{FamilyPlace, Near, SearchRequest, Shown, Understood, Via, locate
 pub use types::{SearchQuery, ServiceSearchInput};
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use chrono::Utc;
 use entity::enums::LanguageMode;
@@ -123,12 +122,13 @@ pub struct Snippet {
 const SNIPPET_CHARS: usize = 180;
 
 impl SearchIndex {
-    /// Runs one search on the blocking pool, at most one per core at a time, so that ranking
-    /// a large map never stalls the async workers that answer everything else; searches
-    /// beyond that wait their turn in order. A request that gives up (its timeout) drops its
-    /// place in the queue.
-    pub async fn search_in_pool(
-        self: &Arc<Self>,
+    /// Runs one search in its turn: at most one per core at a time, the others waiting in
+    /// order (a request that gives up, at its timeout, drops its place in the queue). It runs
+    /// on the async worker that asked: a search takes a fraction of a millisecond at 100,000
+    /// services and a few at 1,000,000, less than the wake-ups of a hop to a blocking thread
+    /// cost under load (BENCHMARKS.md: a third more searches a second without the hop).
+    pub async fn search_in_turn(
+        &self,
         request: SearchRequest,
         page: PageRequest,
     ) -> Result<SearchResults, SearchError> {
@@ -136,11 +136,8 @@ impl SearchIndex {
             .search_slots
             .acquire()
             .await
-            .map_err(|_| SearchError::Index(tantivy::TantivyError::InternalError("search pool closed".into())))?;
-        let search = self.clone();
-        tokio::task::spawn_blocking(move || search.search(&request, page))
-            .await
-            .map_err(|e| SearchError::Index(tantivy::TantivyError::InternalError(e.to_string())))?
+            .map_err(|_| SearchError::Index(tantivy::TantivyError::InternalError("search queue closed".into())))?;
+        self.search(&request, page)
     }
 
     /// Runs one search and returns the requested page.

@@ -305,7 +305,7 @@ impl SearchQuery {
         };
         let search = ctx.data_unchecked::<Arc<SearchIndex>>();
         let started = std::time::Instant::now();
-        let results = search.search_in_pool(request, page).await?;
+        let results = search.search_in_turn(request, page).await?;
         ctx.data_unchecked::<Arc<crate::metrics::Metrics>>()
             .observe_search(started);
 
