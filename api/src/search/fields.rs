@@ -17,7 +17,7 @@ use crate::reference::ReferenceData;
 
 /// Bump when the schema or what goes into a document changes: `serve` then rebuilds the
 /// index instead of reading one it would misunderstand.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Ages outside any service's range, for services without a lower or upper bound.
 pub const AGE_FLOOR: i64 = 0;
@@ -51,6 +51,9 @@ pub struct Fields {
     pub location: Field,
     /// The same for confidential locations: they count for distance, reported coarsely.
     pub confidential_location: Field,
+    /// The grid cells (`geo::cells_of`) of every location with coordinates, public or
+    /// confidential: a radius search looks up the cells around the family first.
+    pub cell: Field,
     /// Unix seconds of the last verification (0 when never verified) times two, plus one
     /// when temporarily closed: ranking reads both at once.
     pub freshness: Field,
@@ -97,6 +100,7 @@ impl Fields {
             area: builder.add_text_field("area", STRING | FAST),
             location: builder.add_u64_field("location", FAST),
             confidential_location: builder.add_u64_field("confidential_location", FAST),
+            cell: builder.add_text_field("cell", STRING),
             freshness: builder.add_i64_field("freshness", FAST),
         };
         (builder.build(), fields)
@@ -190,6 +194,7 @@ impl Fields {
         for term in coverage_terms(reference, doc) {
             out.add_text(self.area, term);
         }
+        let mut cells = Vec::new();
         for location in &doc.locations {
             if let (Some(latitude), Some(longitude)) = (location.latitude, location.longitude) {
                 let field = if location.confidential {
@@ -197,8 +202,15 @@ impl Fields {
                 } else {
                     self.location
                 };
-                out.add_u64(field, pack_position(Position::new(latitude, longitude)));
+                let position = Position::new(latitude, longitude);
+                out.add_u64(field, pack_position(position));
+                cells.extend(crate::geo::cells_of(position));
             }
+        }
+        cells.sort();
+        cells.dedup();
+        for cell in cells {
+            out.add_text(self.cell, cell);
         }
         let verified_at = service.last_verified_at.map_or(0, |at| at.timestamp());
         out.add_i64(

@@ -221,10 +221,19 @@ impl SearchRequest {
         }
 
         let mut filters: Vec<Filter> = Vec::new();
-        // Within a radius, a service may qualify by a location instead of its area: the
-        // collector checks both. Otherwise coverage is a term lookup, the most selective filter.
-        if let (Some(place), None) = (&place, self.radius_km) {
-            filters.push(any_term(fields.area, &place.coverage));
+        // Coverage is a term lookup, the most selective filter. Within a radius a service may
+        // qualify by a location instead: the grid cells around the family are looked up too,
+        // and the collector measures each distance.
+        match (&place, self.radius_km) {
+            (Some(place), None) => filters.push(any_term(fields.area, &place.coverage)),
+            (Some(place), Some(km)) => {
+                if let Some(cells) = crate::geo::cells_near(place.position, km) {
+                    let areas = place.coverage.iter().map(|c| Term::from_field_text(fields.area, c));
+                    let cells = cells.iter().map(|cell| Term::from_field_text(fields.cell, cell));
+                    filters.push(Filter::AnyTerm(areas.chain(cells).collect()));
+                }
+            }
+            (None, _) => {}
         }
         let mut explaining_domains = Vec::new();
         if !self.domains.is_empty() {
