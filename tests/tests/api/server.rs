@@ -122,11 +122,23 @@ async fn metrics_count_operations_and_searches_without_personal_data() {
     app.data(search, json!({})).await;
     app.data(search, json!({})).await;
     app.graphql("{ noSuchField }", json!({})).await;
+    // Refused before it runs, and counted all the same.
+    let eleven: String = (0..11)
+        .map(|i| format!("s{i}: searchServices(input: {{}}) {{ totalCount }} "))
+        .collect();
+    let refused = app.graphql(&format!("{{ {eleven} }}"), json!({})).await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["reason"], "TOO_MANY_SEARCHES",
+        "{refused}"
+    );
+    app.graphql("{ municipalities(first: 1) { totalCount ", json!({})).await;
 
     let metrics = app.get("/metrics").await.text().await.unwrap();
     for line in [
         "socialmap_graphql_requests_total{operation=\"searchServices\",outcome=\"ok\"} 2",
+        "socialmap_graphql_requests_total{operation=\"searchServices\",outcome=\"error\"} 1",
         "socialmap_graphql_requests_total{operation=\"noSuchField\",outcome=\"error\"} 1",
+        "socialmap_graphql_requests_total{operation=\"invalid\",outcome=\"error\"} 1",
         "socialmap_search_seconds_count 2",
         "socialmap_search_index_lag_rows 0",
         "socialmap_referrals{status=\"SENT\"} 0",
