@@ -114,7 +114,9 @@ pub struct Pipeline {
     limiter: Option<DefaultKeyedRateLimiter<String>>,
     subscriptions: Arc<Mutex<SubscriptionCounts>>,
     /// Documents parsed before, by their text: parsing cost more than a search's page.
-    parsed: Mutex<LruCache<String, ExecutableDocument>>,
+    /// Shared, so that telling a subscription from the kept document copies nothing; a
+    /// request gets its own copy.
+    parsed: Mutex<LruCache<String, Arc<ExecutableDocument>>>,
     metrics: Arc<Metrics>,
 }
 
@@ -294,12 +296,12 @@ impl Pipeline {
             ));
         }
         let document = self.parsed_document(&request.query);
-        let operation = document.as_ref().and_then(metrics::first_root_field);
+        let operation = document.as_deref().and_then(metrics::first_root_field);
         if let Some(document) = document {
             if let Err(error) = check_searches(&document) {
                 return Err((operation, error));
             }
-            request.set_parsed_query(document);
+            request.set_parsed_query(Arc::unwrap_or_clone(document));
         }
         let request = request
             .data(DataLoader::new(MapLoader::new(self.db.clone()), tokio::spawn))
@@ -311,15 +313,16 @@ impl Pipeline {
     /// The document of `query`, kept or parsed now (and kept unless it is long); `None` when
     /// it does not parse: the schema then says why, as for any request. Every check of the
     /// request still runs on it: the searches, complexity, depth, validation.
-    fn parsed_document(&self, query: &str) -> Option<ExecutableDocument> {
+    fn parsed_document(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
+        let parse = || async_graphql::parser::parse_query(query).ok().map(Arc::new);
         if query.len() > MAX_KEPT_DOCUMENT_BYTES {
-            return async_graphql::parser::parse_query(query).ok();
+            return parse();
         }
         let lock = || self.parsed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(document) = lock().get(query) {
             return Some(document.clone());
         }
-        let document = async_graphql::parser::parse_query(query).ok()?;
+        let document = parse()?;
         lock().put(query.to_owned(), document.clone());
         Some(document)
     }
