@@ -197,6 +197,8 @@ async fn every_refusal_over_http_has_its_twin_over_websocket() {
     let deep = "{ organizations(first: 1) { edges { node { services(first: 1) { edges { node { organization {
         services(first: 1) { edges { node { organization { services(first: 1) { edges { node { organization { services(first: 1) { totalCount } } } } } } } } } } } } } } } } }";
     let recursive = format!("{{ {}domains {{ code }}{} }}", "domains { ".repeat(40), " }".repeat(40));
+    let complex = "{ organizations(first: 100) { edges { node { services(first: 100) { edges { node {
+        organization { services(first: 100) { edges { node { name } } } } } } } } } } }";
     let cases: Vec<(&str, Value, &str)> = vec![
         ("{ searchServices(input: {", json!({}), "INVALID_QUERY"),
         ("{ nope }", json!({}), "INVALID_QUERY"),
@@ -207,6 +209,7 @@ async fn every_refusal_over_http_has_its_twin_over_websocket() {
         ),
         (&many, json!({}), "TOO_MANY_SEARCHES"),
         (deep, json!({}), "TOO_DEEP"),
+        (complex, json!({}), "TOO_COMPLEX"),
         (
             "{ searchServices(input: { near: { postalCode: \"0000\" } }) { totalCount } }",
             json!({}),
